@@ -1,0 +1,194 @@
+"""Whoosh analysers for Vietnamese: accented syllables, folded syllables, pyvi compound words.
+
+Each text field is indexed three ways (see ``search/schema.py``):
+
+* ``accented``: syllables lower-cased with one canonical tone style ("uỷ" = "ủy"); exact
+  matches and phrases.
+* ``folded``: the same syllables without any mark, đ→d ("tinh uy" finds "Tỉnh ủy").
+* ``compound``: the multi-syllable words pyvi finds ("bi_thu", "tinh_uy"), folded. pyvi is
+  slow (about 450,000 characters a second), so it runs once per document at index time,
+  possibly in worker processes, through :func:`compound_words`; the field's analyser only
+  splits the prepared string. Queries never run pyvi: they look up adjacent syllables
+  joined with "_".
+
+The syllable analysers keep exact character offsets into the stored text, so the
+highlighter can mark the original words, whatever form the query took.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from typing import Iterator
+
+from whoosh.analysis import Filter, Token, Tokenizer
+
+from .text import _SYLLABLE, canonical_tones, fold
+
+__all__ = [
+    "SyllableTokenizer",
+    "AccentFilter",
+    "FoldFilter",
+    "accented_analyzer",
+    "folded_analyzer",
+    "compound_analyzer",
+    "compound_words",
+    "query_forms",
+]
+
+
+class SyllableTokenizer(Tokenizer):
+    """Yield syllables and numbers of NFC text with positions and exact character offsets."""
+
+    def __eq__(self, other):
+        return self.__class__ is other.__class__
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
+                 removestops=True, start_pos=0, start_char=0, tokenize=True,
+                 mode="", **kwargs):
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        matches = _SYLLABLE.finditer(value) if tokenize else [_Whole(value)]
+        for pos, match in enumerate(matches):
+            t.text = match.group()
+            t.boost = 1.0
+            t.stopped = False
+            if keeporiginal:
+                t.original = t.text
+            if positions:
+                t.pos = start_pos + pos
+            if chars:
+                t.startchar = start_char + match.start()
+                t.endchar = start_char + match.end()
+            yield t
+
+
+class _Whole:
+    """A stand-in regex match covering the whole value (for ``tokenize=False``)."""
+
+    def __init__(self, value: str):
+        self.value = value
+
+    def group(self) -> str:
+        return self.value
+
+    def start(self) -> int:
+        return 0
+
+    def end(self) -> int:
+        return len(self.value)
+
+
+class AccentFilter(Filter):
+    """Lower-case and move tone marks to the canonical vowel (length-preserving)."""
+
+    def __eq__(self, other):
+        return self.__class__ is other.__class__
+
+    def __call__(self, tokens):
+        for t in tokens:
+            t.text = canonical_tones(t.text.lower())
+            yield t
+
+
+class FoldFilter(Filter):
+    """Lower-case and strip every Vietnamese mark, đ→d (length-preserving)."""
+
+    def __eq__(self, other):
+        return self.__class__ is other.__class__
+
+    def __call__(self, tokens):
+        for t in tokens:
+            t.text = fold(t.text.lower())
+            yield t
+
+
+class SpaceTokenizer(Tokenizer):
+    """Split a prepared compound-word string on spaces (no offsets: it is never highlighted)."""
+
+    def __eq__(self, other):
+        return self.__class__ is other.__class__
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
+                 removestops=True, start_pos=0, start_char=0, tokenize=True,
+                 mode="", **kwargs):
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for pos, word in enumerate(value.split() if tokenize else [value]):
+            t.text = word
+            t.boost = 1.0
+            t.stopped = False
+            if positions:
+                t.pos = start_pos + pos
+            yield t
+
+
+def accented_analyzer():
+    """Syllables, lower-case, canonical tone style."""
+    return SyllableTokenizer() | AccentFilter()
+
+
+def folded_analyzer():
+    """Syllables, lower-case, without marks."""
+    return SyllableTokenizer() | FoldFilter()
+
+
+def compound_analyzer():
+    """The prepared output of :func:`compound_words`, split on spaces."""
+    return SpaceTokenizer()
+
+
+# pyvi's own syllabification (ViTokenizer.sylabelize), with offsets kept.
+_PYVI_UNITS = re.compile(
+    r"[A-ZĐ]+\.|Tp\.|Mr\.|Mrs\.|Ms\.|Dr\.|ThS\.|==>|->|\.\.\.|>>"
+    r"|\w+://[^\s]+|[a-zA-Z0-9_.+-]+@(?:[a-zA-Z0-9-]+\.)+[a-zA-Z0-9-]+"
+    r"|\d+(?:[.,_]\d+)+|[^\w\s]|\w+"
+)
+_PUNCT = set(string.punctuation)
+
+
+def _pyvi_model():
+    from pyvi.ViTokenizer import ViTokenizer  # loads a CRF model: only where analysis runs
+
+    return ViTokenizer
+
+
+def _segment(units: list[str]) -> list[tuple[int, int]]:
+    """pyvi word boundaries over `units`, as (first, last) unit index pairs."""
+    vi = _pyvi_model()
+    labels = vi.model.predict([vi.sent2features(units, False)])[0]
+    words, first = [], 0
+    for i in range(1, len(units)):
+        cur, prev = units[i], units[i - 1]
+        # pyvi's own joining rule (ViTokenizer.tokenize), kept so results match pyvi.
+        joined = (labels[i] == "I_W" and cur not in _PUNCT and prev not in _PUNCT
+                  and not cur[0].isdigit() and not prev[0].isdigit()
+                  and not (cur[0].istitle() and not prev[0].istitle()))
+        if not joined:
+            words.append((first, i - 1))
+            first = i
+    words.append((first, len(units) - 1))
+    return words
+
+
+def compound_spans(text: str) -> Iterator[tuple[str, int, int]]:
+    """Multi-syllable words pyvi finds in NFC `text`: (folded word with "_", start, end)."""
+    canonical = canonical_tones(text)  # pyvi's dictionary writes "uỷ", "hoà": match it
+    for para in re.finditer(r"[^\n]+", canonical):
+        matches = list(_PYVI_UNITS.finditer(para.group()))
+        if len(matches) < 2:
+            continue
+        units = [m.group() for m in matches]
+        for first, last in _segment(units):
+            if last > first:
+                word = "_".join(fold(u.lower()) for u in units[first:last + 1])
+                yield word, para.start() + matches[first].start(), para.start() + matches[last].end()
+
+
+def compound_words(text: str) -> str:
+    """The compound-word stream of `text` as the space-separated string the index stores."""
+    return " ".join(word for word, _, _ in compound_spans(text))
+
+
+def query_forms(token: str) -> tuple[str, str]:
+    """(accented, folded) index forms of one query syllable."""
+    accented = canonical_tones(token.lower())
+    return accented, fold(accented)

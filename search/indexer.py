@@ -1,0 +1,243 @@
+"""Build the index: incremental by content hash, pyvi in worker processes, atomic switch.
+
+Layout of an index folder::
+
+    index/
+      CURRENT          JSON: the live generation, its schema version, document count
+      gen-<stamp>/     a complete Whoosh index; readers open the one CURRENT names
+      .reindex.lock    held (flock) while a reindex runs
+
+A reindex copies the live generation (hard links: Whoosh never rewrites a segment file),
+applies the changes, commits, then replaces CURRENT in one ``os.replace``. Readers keep
+the generation they opened; a crash at any point leaves the live index as it was.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import multiprocessing
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from whoosh import index as whoosh_index
+
+from .analysis import compound_words
+from .corpus import Article, Rejected, Unchanged, read_corpus
+from .errors import IndexMissing, ReindexBusy, StaleIndex
+from .schema import SCHEMA_VERSION, UNKNOWN, build_schema
+
+__all__ = ["ReindexReport", "reindex", "current_generation", "open_index"]
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class ReindexReport:
+    """What a reindex did (the JSON of ``vnsearch reindex --report``)."""
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    rejected: list[dict[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def as_json(self) -> dict:
+        """The report as a JSON-ready dict."""
+        return asdict(self)
+
+
+def current_generation(index_dir: Path) -> dict | None:
+    """The CURRENT record of `index_dir`, or None when there is no index."""
+    try:
+        return json.loads((Path(index_dir) / "CURRENT").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def open_index(index_dir: Path):
+    """Open the live Whoosh index of `index_dir` (raises IndexMissing / StaleIndex)."""
+    index_dir = Path(index_dir)
+    current = current_generation(index_dir)
+    if current is None or not (index_dir / current["generation"]).is_dir():
+        raise IndexMissing(index_dir)
+    if current.get("schema_version") != SCHEMA_VERSION:
+        raise StaleIndex(index_dir, current.get("schema_version"), SCHEMA_VERSION)
+    return whoosh_index.open_dir(str(index_dir / current["generation"]))
+
+
+def _fields(article: Article) -> dict:
+    """Everything the writer needs for one article, pyvi included (runs in a worker)."""
+    values = article.meta.values()
+    day = values["date"] or ""
+    fields = {
+        "id": article.id,
+        "hash": article.hash,
+        "title": article.title,
+        "title_fold": article.title,
+        "title_word": compound_words(article.title),
+        "body": article.body,
+        "body_fold": article.body,
+        "body_word": compound_words(article.body),
+        "date": day,
+        "year": day[:4] or UNKNOWN,
+        "province": values["province"] or UNKNOWN,
+        "province_2025": values["province_2025"] or UNKNOWN,
+        "secretary": values["secretary"] or UNKNOWN,
+    }
+    for name in ("url", "outlet", "conference", "term", "author"):
+        if values[name] is not None:
+            fields[name] = values[name]
+    if article.source:
+        fields["source"] = article.source
+    return fields
+
+
+def _analysed(articles: list[Article], workers: int) -> Iterable[dict]:
+    if workers <= 1 or len(articles) < 64:
+        return map(_fields, articles)
+    compound_words("Khởi động")  # load pyvi once, before forking, so workers share it
+    pool = multiprocessing.get_context("fork").Pool(workers)
+    return _closing(pool, pool.imap(_fields, articles, chunksize=16))
+
+
+def _closing(pool, results):
+    try:
+        yield from results
+    finally:
+        pool.terminate()
+        pool.join()
+
+
+class _Lock:
+    """An exclusive flock on the index folder; the kernel drops it if the process dies."""
+
+    def __init__(self, index_dir: Path):
+        self.path = index_dir / ".reindex.lock"
+
+    def __enter__(self):
+        self.file = open(self.path, "a+")
+        try:
+            fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.file.seek(0)
+            holder = self.file.read().strip() or "another process"
+            self.file.close()
+            raise ReindexBusy(f"another reindex of {self.path.parent} is running (pid {holder}); "
+                              "wait for it to finish") from None
+        self.file.seek(0)
+        self.file.truncate()
+        self.file.write(str(os.getpid()))
+        self.file.flush()
+        return self
+
+    def __exit__(self, *exc):
+        fcntl.flock(self.file, fcntl.LOCK_UN)
+        self.file.close()
+
+
+def _known_hashes(ix) -> dict[str, str]:
+    with ix.searcher() as s:
+        return {f["id"]: f["hash"] for f in s.all_stored_fields()}
+
+
+def reindex(corpus_dir: Path, index_dir: Path, full: bool = False,
+            progress: Progress | None = None, workers: int | None = None) -> ReindexReport:
+    """Bring the index at `index_dir` up to date with the documents in `corpus_dir`."""
+    started = time.perf_counter()
+    corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
+    if not corpus_dir.is_dir():
+        raise FileNotFoundError(f"corpus folder not found: {corpus_dir}")
+    index_dir.mkdir(parents=True, exist_ok=True)
+    report = ReindexReport()
+    with _Lock(index_dir):
+        live = None
+        if not full:
+            try:
+                live = open_index(index_dir)
+            except (IndexMissing, StaleIndex):
+                live = None
+        known = _known_hashes(live) if live else {}
+        if live:
+            live.close()
+
+        changed: list[Article] = []
+        seen: set[str] = set()
+        for item in read_corpus(corpus_dir, known):
+            if isinstance(item, Rejected):
+                report.rejected.append({"path": item.path, "reason": item.reason})
+                continue
+            if item.id in seen:
+                report.rejected.append({"path": getattr(item, "path", item.id),
+                                        "reason": f"duplicate document id {item.id!r}"})
+                continue
+            seen.add(item.id)
+            if isinstance(item, Unchanged):
+                report.unchanged += 1
+            else:
+                changed.append(item)
+                if item.id in known:
+                    report.updated += 1
+                else:
+                    report.added += 1
+        removed = [doc_id for doc_id in known if doc_id not in seen]
+        report.removed = len(removed)
+
+        current = current_generation(index_dir)
+        if live and not changed and not removed:
+            report.seconds = round(time.perf_counter() - started, 3)
+            return report
+        generation = f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+        target = index_dir / generation
+        if live:
+            shutil.copytree(index_dir / current["generation"], target, copy_function=os.link)
+            ix = whoosh_index.open_dir(str(target))
+        else:
+            target.mkdir()
+            ix = whoosh_index.create_in(str(target), build_schema())
+        writer = ix.writer(limitmb=256)
+        try:
+            for doc_id in removed:
+                writer.delete_by_term("id", doc_id)
+            total = len(changed)
+            for done, fields in enumerate(_analysed(changed, workers or os.cpu_count() or 1), 1):
+                if fields["id"] in known:
+                    writer.update_document(**fields)
+                else:
+                    writer.add_document(**fields)
+                if progress:
+                    progress(done, total)
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            ix.close()
+            shutil.rmtree(target, ignore_errors=True)
+            raise
+        count = ix.doc_count()
+        ix.close()
+        _switch(index_dir, {"generation": generation, "schema_version": SCHEMA_VERSION,
+                            "documents": count, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                            "corpus": str(corpus_dir.resolve())})
+        _remove_old(index_dir, keep={generation, current["generation"] if current else ""})
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+def _switch(index_dir: Path, record: dict) -> None:
+    tmp = index_dir / f".CURRENT.{os.getpid()}"
+    tmp.write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
+    with open(tmp) as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, index_dir / "CURRENT")
+
+
+def _remove_old(index_dir: Path, keep: set[str]) -> None:
+    """Delete generations other than the live one and the one before (open readers keep theirs)."""
+    for path in index_dir.glob("gen-*"):
+        if path.name not in keep:
+            shutil.rmtree(path, ignore_errors=True)

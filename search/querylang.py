@@ -1,0 +1,235 @@
+"""The query language: plain words, "quoted phrases", AND / OR / NOT, -word, field:value.
+
+:func:`parse` never fails: anything malformed (a stray quote, a dangling operator) is read
+as plain words. :func:`build` turns the parsed query into a Whoosh query over the three
+streams of each text field:
+
+* a syllable typed with diacritics matches its exact (canonical-tone) form strongly and its
+  folded form weakly, so "bí thư" ranks "bí thư" above "bị thu";
+* a syllable typed without diacritics matches the folded stream ("tinh uy" finds "Tỉnh ủy");
+* adjacent syllables also look up pyvi's compound words ("bi_thu") as an optional boost, so
+  a real word outranks the same syllables scattered;
+* abbreviations and their expansions find each other (``search/abbreviations.py``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field as dataclass_field
+
+from whoosh import query as wq
+
+from .abbreviations import abbreviations_in, expansions_of
+from .text import fold, has_diacritics, nfc, normalize_token, syllables
+
+__all__ = ["Clause", "ParsedQuery", "parse", "build", "STOPWORDS"]
+
+# Words so common in this domain that they do not help ranking on their own. They are not
+# required in an AND query and not scored in an OR one, but phrases keep them.
+STOPWORDS = frozenset("""và của các là có được cho với về đã này những một trong để khi thì
+từ theo tại trên đến cũng như nhiều đó vào ra nên do bị sẽ đang rằng mà hay hoặc nhưng
+""".split())
+
+FIELD_BOOST = {"title": 2.5, "body": 1.0}
+EXACT, FOLDED_WHEN_EXACT, COMPOUND = 1.0, 0.35, 0.6
+AND_LIMIT = 4  # up to this many content words, every one is required
+
+
+@dataclass
+class Clause:
+    """One unit of the query: a word, a phrase, or a filter (province:/secretary:)."""
+
+    words: list[str]  # syllables as typed (NFC)
+    phrase: bool = False
+    negated: bool = False
+    field: str | None = None  # "title", "province", "secretary" or None (all text)
+    alternatives: list[list[str]] = dataclass_field(default_factory=list)  # abbreviation forms
+
+    @property
+    def stop(self) -> bool:
+        return not self.phrase and len(self.words) == 1 and normalize_token(self.words[0]) in STOPWORDS
+
+
+@dataclass
+class ParsedQuery:
+    """Groups of clauses: clauses in a group are ANDed, groups are ORed ("a b OR c")."""
+
+    groups: list[list[Clause]]
+    filters: dict[str, list[str]]
+
+    @property
+    def clauses(self) -> list[Clause]:
+        return [c for g in self.groups for c in g]
+
+    @property
+    def empty(self) -> bool:
+        return not any(not c.negated for c in self.clauses)
+
+
+_TOKEN = re.compile(r'(-?)(?:(title|province|secretary):)?(?:"([^"]*)"|(\S+))')
+_FIELDS = {"title", "province", "secretary"}
+
+
+def parse(text: str) -> ParsedQuery:
+    """Read a user's query; malformed syntax falls back to plain words, never an error."""
+    text = nfc(text or "").strip()
+    if text.count('"') % 2:
+        text = text.replace('"', " ")  # a stray quote: read the words as plain terms
+    groups: list[list[Clause]] = [[]]
+    filters: dict[str, list[str]] = {}
+    negate_next = False
+    for m in _TOKEN.finditer(text):
+        minus, fieldname, quoted, bare = m.groups()
+        if quoted is None and bare in ("AND", "&&"):
+            continue
+        if quoted is None and bare in ("OR", "||"):
+            if groups[-1]:
+                groups.append([])
+            continue
+        if quoted is None and bare == "NOT":
+            negate_next = True
+            continue
+        raw = quoted if quoted is not None else bare
+        if fieldname in ("province", "secretary"):
+            if raw.strip():
+                filters.setdefault(fieldname, []).append(raw.replace("-", " ").strip())
+            continue
+        words = [s.text for s in syllables(raw)]
+        if not words:
+            continue
+        negated = bool(minus) or negate_next
+        negate_next = False
+        phrase = quoted is not None or len(words) > 1  # "23-NQ/TU", "TP.HCM": one unit
+        if phrase or negated or fieldname:
+            groups[-1].append(Clause(words, phrase=phrase, negated=negated, field=fieldname,
+                                     alternatives=expansions_of(words)))
+        else:
+            groups[-1].append(Clause(words))
+    groups = [g for g in groups if g]
+    for group in groups:
+        _mark_abbreviations(group)
+    if groups and all(c.negated for c in groups[-1]) and len(groups) > 1:
+        groups[-2].extend(groups.pop())  # "a OR -b": attach the negation to its neighbour
+    return ParsedQuery(groups, filters)
+
+
+def _mark_abbreviations(group: list[Clause]) -> None:
+    """Give runs of plain words that spell an expansion ("ủy ban nhân dân") their abbreviation."""
+    plain = [i for i, c in enumerate(group) if not c.phrase and not c.negated and not c.field]
+    words = [group[i].words[0] for i in plain]
+    for start, end, others in reversed(abbreviations_in(words)):
+        if end - start == 1:
+            group[plain[start]].alternatives = others
+            continue
+        first = group[plain[start]]
+        merged = Clause([w for i in plain[start:end] for w in group[i].words], phrase=True,
+                        alternatives=others)
+        for i in reversed(plain[start + 1:end]):
+            del group[i]
+        group[group.index(first)] = merged
+
+
+def _fields(clause: Clause) -> tuple[str, ...]:
+    return ("title",) if clause.field == "title" else ("title", "body")
+
+
+def _syllable_query(word: str, fields: tuple[str, ...]) -> wq.Query:
+    accented = normalize_token(word)
+    folded = fold(accented)
+    parts: list[wq.Query] = []
+    for name in fields:
+        boost = FIELD_BOOST[name]
+        if has_diacritics(accented):
+            parts.append(wq.Term(name, accented, boost=boost * EXACT))
+            parts.append(wq.Term(f"{name}_fold", folded, boost=boost * FOLDED_WHEN_EXACT))
+        else:
+            parts.append(wq.Term(f"{name}_fold", folded, boost=boost))
+    return wq.Or(parts)
+
+
+def _phrase_query(words: list[str], fields: tuple[str, ...]) -> wq.Query:
+    if len(words) == 1:
+        return _syllable_query(words[0], fields)
+    accented = [normalize_token(w) for w in words]
+    folded = [fold(a) for a in accented]
+    exact = any(has_diacritics(a) for a in accented)
+    parts: list[wq.Query] = []
+    for name in fields:
+        boost = FIELD_BOOST[name]
+        if exact:
+            parts.append(wq.Phrase(name, accented, boost=boost * EXACT))
+            parts.append(wq.Phrase(f"{name}_fold", folded, boost=boost * FOLDED_WHEN_EXACT))
+        else:
+            parts.append(wq.Phrase(f"{name}_fold", folded, boost=boost))
+    return wq.Or(parts)
+
+
+def _clause_query(clause: Clause) -> wq.Query:
+    fields = _fields(clause)
+    q = _phrase_query(clause.words, fields)
+    if clause.alternatives:
+        q = wq.Or([q] + [_phrase_query(alt, fields) for alt in clause.alternatives])
+    return q
+
+
+def _compound_boosts(clauses: list[Clause]) -> list[wq.Query]:
+    """Optional matches of pyvi words spelled by adjacent plain syllables ("bi_thu")."""
+    words = [fold(normalize_token(w)) for c in clauses if not c.negated and not c.field for w in c.words]
+    boosts = []
+    for n in (2, 3, 4):
+        for i in range(len(words) - n + 1):
+            compound = "_".join(words[i:i + n])
+            for name in ("title", "body"):
+                boosts.append(wq.Term(f"{name}_word", compound, boost=FIELD_BOOST[name] * COMPOUND))
+    return boosts
+
+
+def _group_query(group: list[Clause], require_all: bool) -> wq.Query | None:
+    positive = [c for c in group if not c.negated]
+    negative = [c for c in group if c.negated]
+    content = [c for c in positive if not c.stop] or positive
+    if not content:
+        return None
+    clause_queries = [_clause_query(c) for c in content]
+    core = wq.And(clause_queries) if require_all else wq.Or(clause_queries)
+    boosts = _compound_boosts(positive)
+    q: wq.Query = wq.AndMaybe(core, wq.Or(boosts)) if boosts else core
+    if negative:
+        q = wq.AndNot(q, wq.Or([_clause_query(c) for c in negative]))
+    return q
+
+
+def build(parsed: ParsedQuery, require_all: bool | None = None) -> wq.Query | None:
+    """The Whoosh query for `parsed` (None when it has no positive words).
+
+    With `require_all` None, every content word is required when there are at most
+    ``AND_LIMIT`` of them; longer queries rank by how many (and how rare) words match."""
+    if require_all is None:
+        content = [c for c in parsed.clauses if not c.negated and not c.stop]
+        require_all = len(content) <= AND_LIMIT
+    parts = [q for g in parsed.groups if (q := _group_query(g, require_all)) is not None]
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else wq.Or(parts)
+
+
+def highlight_terms(parsed: ParsedQuery) -> tuple[set[str], set[str], list[list[str]]]:
+    """(accented words, folded words, phrases as syllable lists) to mark in a text."""
+    exact: set[str] = set()
+    loose: set[str] = set()
+    phrases: list[list[str]] = []
+    for clause in parsed.clauses:
+        if clause.negated:
+            continue
+        for form in [clause.words] + clause.alternatives:
+            if len(form) > 1:
+                phrases.append(form)
+                continue
+            accented = normalize_token(form[0])
+            if has_diacritics(accented):
+                exact.add(accented)
+            else:
+                loose.add(fold(accented))
+        if clause.phrase is False and len(clause.words) > 1:
+            phrases.append(clause.words)
+    return exact, loose, phrases
