@@ -5,7 +5,8 @@ Each text field is indexed three ways (see ``search/schema.py``):
 * ``accented``: syllables lower-cased with one canonical tone style ("uỷ" = "ủy"); exact
   matches and phrases.
 * ``folded``: the same syllables without any mark, đ→d ("tinh uy" finds "Tỉnh ủy").
-* ``compound``: the multi-syllable words pyvi finds ("bi_thu", "tinh_uy"), folded. pyvi is
+* ``compound``: the multi-syllable words pyvi finds, accented and folded ("bí_thư",
+  "bi_thu"). pyvi is
   slow (about 450,000 characters a second), so it runs once per document at index time,
   possibly in worker processes, through :func:`compound_words`; the field's analyser only
   splits the prepared string. Queries never run pyvi: they look up adjacent syllables
@@ -170,7 +171,9 @@ def _segment(units: list[str]) -> list[tuple[int, int]]:
 
 
 def compound_spans(text: str) -> Iterator[tuple[str, int, int]]:
-    """Multi-syllable words pyvi finds in NFC `text`: (folded word with "_", start, end)."""
+    """Multi-syllable words pyvi finds in NFC `text`: (word joined by "_", start, end).
+
+    The word is lower-case in the canonical tone style ("bí_thư", "tỉnh_uỷ")."""
     canonical = canonical_tones(text)  # pyvi's dictionary writes "uỷ", "hoà": match it
     for para in re.finditer(r"[^\n]+", canonical):
         matches = list(_PYVI_UNITS.finditer(para.group()))
@@ -179,13 +182,22 @@ def compound_spans(text: str) -> Iterator[tuple[str, int, int]]:
         units = [m.group() for m in matches]
         for first, last in _segment(units):
             if last > first:
-                word = "_".join(fold(u.lower()) for u in units[first:last + 1])
+                word = "_".join(u.lower() for u in units[first:last + 1])
                 yield word, para.start() + matches[first].start(), para.start() + matches[last].end()
 
 
 def compound_words(text: str) -> str:
-    """The compound-word stream of `text` as the space-separated string the index stores."""
-    return " ".join(word for word, _, _ in compound_spans(text))
+    """The compound-word stream of `text` as the space-separated string the index stores.
+
+    Each word appears accented and folded ("bí_thư bi_thu"), so a query with diacritics
+    boosts only the exact word and a query without them boosts every spelling."""
+    out = []
+    for word, _, _ in compound_spans(text):
+        out.append(word)
+        folded = fold(word)
+        if folded != word:
+            out.append(folded)
+    return " ".join(out)
 
 
 def query_forms(token: str) -> tuple[str, str]:

@@ -17,26 +17,26 @@ SNIPPET_CHARS = 260
 
 
 def matches(text: str, exact: set[str], loose: set[str],
-            phrases: list[list[str]]) -> list[tuple[int, int]]:
+            phrases: list[tuple[list[str], bool]]) -> list[tuple[int, int]]:
     """Character spans of `text` to mark, in order, not overlapping."""
     tokens = list(syllables(text))
     accented = [normalize_token(t.text) for t in tokens]
     folded = [fold(a) for a in accented]
     hit = [a in exact or f in loose for a, f in zip(accented, folded)]
-    for phrase in phrases:
+    for phrase, strict in phrases:
         want = [normalize_token(w) for w in phrase]
-        strict = [w != fold(w) for w in want]
-        want_folded = [fold(w) for w in want]
+        have = accented if strict else folded
+        if not strict:
+            want = [fold(w) for w in want]
         n = len(want)
         for i in range(len(tokens) - n + 1):
-            if all((accented[i + k] == want[k]) if strict[k] else (folded[i + k] == want_folded[k])
-                   for k in range(n)):
+            if have[i:i + n] == want:
                 for k in range(n):
                     hit[i + k] = True
-    if not any(hit) and exact:
+    if not any(hit) and (exact or phrases):
         # The document matched only through folding ("bị thu" for "bí thư"): mark that.
-        loose_all = loose | {fold(w) for w in exact}
-        hit = [f in loose_all for f in folded]
+        return matches(text, set(), loose | {fold(w) for w in exact},
+                       [(p, False) for p, strict in phrases if strict])
     return _merge([t for t, h in zip(tokens, hit) if h], text)
 
 

@@ -52,10 +52,14 @@ class Clause:
 
 @dataclass
 class ParsedQuery:
-    """Groups of clauses: clauses in a group are ANDed, groups are ORed ("a b OR c")."""
+    """Groups of clauses: clauses in a group are ANDed, groups are ORed ("a b OR c").
+
+    `accented` is True when the user typed any diacritic: then every word is taken as
+    written ("Sơn La": "la" is not "là"), exact forms first, folded forms as a fallback."""
 
     groups: list[list[Clause]]
     filters: dict[str, list[str]]
+    accented: bool = False
 
     @property
     def clauses(self) -> list[Clause]:
@@ -110,7 +114,7 @@ def parse(text: str) -> ParsedQuery:
         _mark_abbreviations(group)
     if groups and all(c.negated for c in groups[-1]) and len(groups) > 1:
         groups[-2].extend(groups.pop())  # "a OR -b": attach the negation to its neighbour
-    return ParsedQuery(groups, filters)
+    return ParsedQuery(groups, filters, accented=has_diacritics(text))
 
 
 def _mark_abbreviations(group: list[Clause]) -> None:
@@ -133,13 +137,13 @@ def _fields(clause: Clause) -> tuple[str, ...]:
     return ("title",) if clause.field == "title" else ("title", "body")
 
 
-def _syllable_query(word: str, fields: tuple[str, ...]) -> wq.Query:
+def _syllable_query(word: str, fields: tuple[str, ...], exact: bool) -> wq.Query:
     accented = normalize_token(word)
     folded = fold(accented)
     parts: list[wq.Query] = []
     for name in fields:
         boost = FIELD_BOOST[name]
-        if has_diacritics(accented):
+        if exact:
             parts.append(wq.Term(name, accented, boost=boost * EXACT))
             parts.append(wq.Term(f"{name}_fold", folded, boost=boost * FOLDED_WHEN_EXACT))
         else:
@@ -147,12 +151,11 @@ def _syllable_query(word: str, fields: tuple[str, ...]) -> wq.Query:
     return wq.Or(parts)
 
 
-def _phrase_query(words: list[str], fields: tuple[str, ...]) -> wq.Query:
+def _phrase_query(words: list[str], fields: tuple[str, ...], exact: bool) -> wq.Query:
     if len(words) == 1:
-        return _syllable_query(words[0], fields)
+        return _syllable_query(words[0], fields, exact)
     accented = [normalize_token(w) for w in words]
     folded = [fold(a) for a in accented]
-    exact = any(has_diacritics(a) for a in accented)
     parts: list[wq.Query] = []
     for name in fields:
         boost = FIELD_BOOST[name]
@@ -164,17 +167,19 @@ def _phrase_query(words: list[str], fields: tuple[str, ...]) -> wq.Query:
     return wq.Or(parts)
 
 
-def _clause_query(clause: Clause) -> wq.Query:
+def _clause_query(clause: Clause, exact: bool) -> wq.Query:
     fields = _fields(clause)
-    q = _phrase_query(clause.words, fields)
-    if clause.alternatives:
-        q = wq.Or([q] + [_phrase_query(alt, fields) for alt in clause.alternatives])
+    q = _phrase_query(clause.words, fields, exact)
+    if clause.alternatives:  # the table's forms are written with their diacritics
+        q = wq.Or([q] + [_phrase_query(alt, fields, exact) for alt in clause.alternatives])
     return q
 
 
-def _compound_boosts(clauses: list[Clause]) -> list[wq.Query]:
-    """Optional matches of pyvi words spelled by adjacent plain syllables ("bi_thu")."""
-    words = [fold(normalize_token(w)) for c in clauses if not c.negated and not c.field for w in c.words]
+def _compound_boosts(clauses: list[Clause], exact: bool) -> list[wq.Query]:
+    """Optional matches of pyvi words spelled by adjacent syllables ("bí_thư", or "bi_thu")."""
+    words = [normalize_token(w) for c in clauses if not c.negated and not c.field for w in c.words]
+    if not exact:
+        words = [fold(w) for w in words]
     boosts = []
     for n in (2, 3, 4):
         for i in range(len(words) - n + 1):
@@ -184,18 +189,18 @@ def _compound_boosts(clauses: list[Clause]) -> list[wq.Query]:
     return boosts
 
 
-def _group_query(group: list[Clause], require_all: bool) -> wq.Query | None:
+def _group_query(group: list[Clause], require_all: bool, exact: bool) -> wq.Query | None:
     positive = [c for c in group if not c.negated]
     negative = [c for c in group if c.negated]
     content = [c for c in positive if not c.stop] or positive
     if not content:
         return None
-    clause_queries = [_clause_query(c) for c in content]
+    clause_queries = [_clause_query(c, exact) for c in content]
     core = wq.And(clause_queries) if require_all else wq.Or(clause_queries)
-    boosts = _compound_boosts(positive)
+    boosts = _compound_boosts(positive, exact)
     q: wq.Query = wq.AndMaybe(core, wq.Or(boosts)) if boosts else core
     if negative:
-        q = wq.AndNot(q, wq.Or([_clause_query(c) for c in negative]))
+        q = wq.AndNot(q, wq.Or([_clause_query(c, exact) for c in negative]))
     return q
 
 
@@ -207,29 +212,25 @@ def build(parsed: ParsedQuery, require_all: bool | None = None) -> wq.Query | No
     if require_all is None:
         content = [c for c in parsed.clauses if not c.negated and not c.stop]
         require_all = len(content) <= AND_LIMIT
-    parts = [q for g in parsed.groups if (q := _group_query(g, require_all)) is not None]
+    parts = [q for g in parsed.groups if (q := _group_query(g, require_all, parsed.accented)) is not None]
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else wq.Or(parts)
 
 
-def highlight_terms(parsed: ParsedQuery) -> tuple[set[str], set[str], list[list[str]]]:
-    """(accented words, folded words, phrases as syllable lists) to mark in a text."""
+def highlight_terms(parsed: ParsedQuery) -> tuple[set[str], set[str], list[tuple[list[str], bool]]]:
+    """(accented words, folded words, phrases with whether to match them exactly) to mark."""
     exact: set[str] = set()
     loose: set[str] = set()
-    phrases: list[list[str]] = []
+    phrases: list[tuple[list[str], bool]] = []
     for clause in parsed.clauses:
         if clause.negated:
             continue
         for form in [clause.words] + clause.alternatives:
             if len(form) > 1:
-                phrases.append(form)
-                continue
-            accented = normalize_token(form[0])
-            if has_diacritics(accented):
-                exact.add(accented)
+                phrases.append((form, parsed.accented))
+            elif parsed.accented:
+                exact.add(normalize_token(form[0]))
             else:
-                loose.add(fold(accented))
-        if clause.phrase is False and len(clause.words) > 1:
-            phrases.append(clause.words)
+                loose.add(fold(normalize_token(form[0])))
     return exact, loose, phrases

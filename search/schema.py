@@ -12,7 +12,7 @@ from .analysis import accented_analyzer, compound_analyzer, folded_analyzer
 
 __all__ = ["SCHEMA_VERSION", "TEXT_FIELDS", "FACETS", "UNKNOWN", "build_schema"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 TEXT_FIELDS = ("title", "body")  # each also has "<name>_fold" and "<name>_word"
 FACETS = ("province", "province_2025", "secretary", "year")

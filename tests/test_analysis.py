@@ -1,0 +1,59 @@
+"""search.analysis: the three token streams and their offsets."""
+
+import pickle
+import unicodedata
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from search.analysis import accented_analyzer, compound_spans, compound_words, folded_analyzer
+from search.schema import build_schema
+from search.text import fold, nfc, normalize_token
+
+TEXT = "Đồng chí Trần Quốc Cường, Ủy viên Trung ương Đảng, Bí thư Tỉnh uỷ phát biểu ngày 29/06/2020."
+
+
+def tokens(analyzer, text):
+    return [(t.text, t.startchar, t.endchar) for t in analyzer(text, positions=True, chars=True)]
+
+
+def test_accented_stream_is_lower_case_canonical_tones_with_offsets():
+    toks = tokens(accented_analyzer(), "Tỉnh ủy Điện Biên, HĐND")
+    assert toks == [("tỉnh", 0, 4), ("uỷ", 5, 7), ("điện", 8, 12), ("biên", 13, 17), ("hđnd", 19, 23)]
+
+
+def test_folded_stream_drops_every_mark():
+    assert [t[0] for t in tokens(folded_analyzer(), "Tỉnh ủy Điện Biên")] == ["tinh", "uy", "dien", "bien"]
+
+
+def test_old_and_new_tone_styles_index_alike():
+    a = [t[0] for t in tokens(accented_analyzer(), "Tỉnh ủy, hòa bình, khóa XIV")]
+    b = [t[0] for t in tokens(accented_analyzer(), "Tỉnh uỷ, hoà bình, khoá XIV")]
+    assert a == b
+
+
+def test_compound_words_come_from_pyvi_folded():
+    words = compound_words(TEXT).split()
+    assert {"bí_thư", "bi_thu", "trần_quốc_cường", "tran_quoc_cuong"} <= set(words)
+    assert "tỉnh_uỷ" in words  # "uỷ"/"ủy" both reach pyvi's dictionary form
+
+
+def test_compound_spans_point_into_the_original_text():
+    spans = list(compound_spans(TEXT))
+    assert spans
+    for word, start, end in spans:
+        assert "_".join(normalize_token(w) for w in TEXT[start:end].split()) == word
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet="aăâđeêioôơuưy àáảãạằắẳẵặTĐHNBQ,.-/0123456789\n", max_size=80),
+       st.sampled_from(["NFC", "NFD"]))
+def test_analyzer_offsets_are_exact(text, form):
+    text = nfc(unicodedata.normalize(form, text))
+    for analyzer in (accented_analyzer(), folded_analyzer()):
+        for t in analyzer(text, positions=True, chars=True):
+            assert fold(text[t.startchar:t.endchar].lower()) == fold(t.text)
+
+
+def test_schema_pickles_small():
+    assert len(pickle.dumps(build_schema())) < 4000

@@ -1,0 +1,182 @@
+"""search.query over the seed articles: ranking, facets, filters, highlighting, suggestions."""
+
+import pytest
+
+from search.errors import BadQuery, IndexMissing
+from search.query import SearchRequest, request_from_params, search
+
+from .conftest import DIEN_BIEN
+
+ALL = {"000_16468085dbf1e3df", "001_045948c02f9f6eb6", "002_65fc4686f071d328",
+       "003_f0cf8f3db9718a20", "004_d9390da75f2ce445"}
+
+
+def ids(result):
+    return [h.id for h in result.hits]
+
+
+def test_name_ranks_both_dien_bien_articles_first(shared_seed_index):
+    result = search(shared_seed_index, SearchRequest(q="Trần Quốc Cường"))
+    assert sorted(ids(result)[:2]) == DIEN_BIEN
+    assert all(h.province == "Điện Biên" for h in result.hits[:2])
+
+
+def test_province_facet_counts_on_the_seeds(shared_seed_index):
+    result = search(shared_seed_index, SearchRequest())
+    counts = {f.value: f.count for f in result.facets["province"]}
+    assert counts == {"Điện Biên": 2, "Bắc Kạn": 1, "Lạng Sơn": 1, "Sơn La": 1}
+    assert {f.value: f.count for f in result.facets["province_2025"]} == {
+        "Điện Biên": 2, "Thái Nguyên": 1, "Lạng Sơn": 1, "Sơn La": 1}
+
+
+@pytest.mark.parametrize("spelling", ["Điện Biên", "dien bien", "Tỉnh Điện Biên", "DIEN BIEN"])
+def test_province_filter_accepts_any_spelling(shared_seed_index, spelling):
+    result = search(shared_seed_index, SearchRequest(q="hội nghị", province=[spelling]))
+    assert set(ids(result)) <= set(DIEN_BIEN)
+    assert result.total == len(result.hits) >= 1
+    assert all(h.province == "Điện Biên" for h in result.hits)
+
+
+def test_province_facet_is_disjunctive(shared_seed_index):
+    result = search(shared_seed_index, SearchRequest(province=["Bắc Cạn"]))
+    assert ids(result) == ["002_65fc4686f071d328"]
+    counts = {f.value: (f.count, f.selected) for f in result.facets["province"]}
+    # The selected facet still shows the other provinces with their true counts.
+    assert counts == {"Bắc Kạn": (1, True), "Điện Biên": (2, False), "Lạng Sơn": (1, False),
+                      "Sơn La": (1, False)}
+
+
+def test_two_provinces_combine_with_or(shared_seed_index):
+    result = search(shared_seed_index, SearchRequest(province=["Sơn La", "Lạng Sơn"]))
+    assert set(ids(result)) == {"003_f0cf8f3db9718a20", "004_d9390da75f2ce445"}
+
+
+def test_province_2025_includes_merged_provinces(shared_seed_index):
+    result = search(shared_seed_index, SearchRequest(province_2025=["Thái Nguyên"]))
+    assert ids(result) == ["002_65fc4686f071d328"]
+
+
+def test_secretary_filter_without_diacritics(shared_seed_index):
+    result = search(shared_seed_index, SearchRequest(secretary=["nguyen huu dong"]))
+    assert ids(result) == ["004_d9390da75f2ce445"]
+
+
+def test_snippet_marks_the_name_in_the_original_text(shared_seed_index):
+    hit = search(shared_seed_index, SearchRequest(q="tran quoc cuong")).hits[0]
+    assert "<mark>Trần Quốc Cường</mark>" in hit.snippet
+    assert 150 <= len(hit.snippet) <= 400
+
+
+@pytest.mark.parametrize("q, marked", [
+    ("tinh uy", "<mark>Tỉnh ủy</mark>"),
+    ("Tỉnh uỷ", "<mark>Tỉnh ủy</mark>"),
+    ("UBND", "<mark>UBND</mark>"),
+    ('"ban chấp hành"', "<mark>Ban Chấp hành</mark>"),
+])
+def test_highlighting_for_each_kind_of_query(shared_seed_index, q, marked):
+    result = search(shared_seed_index, SearchRequest(q=q))
+    assert any(marked in h.snippet for h in result.hits)
+
+
+# Each row: a query and the seeds it must find (exactly, as a set) — one row per requirement.
+QUERIES = [
+    ("Trần Quốc Cường", None, DIEN_BIEN),  # exact accents, ranked first (see above)
+    ("Hoàng Duy Chinh", {"002_65fc4686f071d328"}, None),
+    ("hoang duy chinh", {"002_65fc4686f071d328"}, None),  # no diacritics
+    ("HOÀNG DUY CHINH", {"002_65fc4686f071d328"}, None),  # capitals
+    ("Tủa Chùa", {"001_045948c02f9f6eb6"}, None),
+    ("tua chua", {"001_045948c02f9f6eb6"}, None),
+    ("Tỉnh uỷ Tủa Chùa", {"001_045948c02f9f6eb6"}, None),  # old tone style
+    ('"lần thứ 21"', {"004_d9390da75f2ce445"}, None),  # phrase
+    ('"lan thu 21"', {"004_d9390da75f2ce445"}, None),  # folded phrase
+    ("MTTQ Tủa Chùa", {"001_045948c02f9f6eb6"}, None),  # 001 writes only "MTTQ"
+    ('MTTQ "lần thứ 13"', {"000_16468085dbf1e3df"}, None),  # 000 writes only "mặt trận tổ quốc"
+    ("mat tran to quoc", ALL, None),  # the expansion finds 001 and 004, which write "MTTQ"
+    ("ĐBQH", {"002_65fc4686f071d328", "003_f0cf8f3db9718a20", "004_d9390da75f2ce445"}, None),
+    ("Đại biểu Quốc hội", {"002_65fc4686f071d328", "003_f0cf8f3db9718a20", "004_d9390da75f2ce445"}, None),
+    ("hội nghị -COVID", {"000_16468085dbf1e3df", "001_045948c02f9f6eb6", "002_65fc4686f071d328"}, None),
+    ("Tủa Chùa OR Sơn La", None, ["001_045948c02f9f6eb6", "004_d9390da75f2ce445"]),
+    ('"Tủa Chùa" OR "Sơn La"', {"001_045948c02f9f6eb6", "004_d9390da75f2ce445"}, None),
+    ("title:Tủa", {"001_045948c02f9f6eb6"}, None),
+    ("hội nghị province:\"Lạng Sơn\"", {"003_f0cf8f3db9718a20"}, None),
+    ('Tủa "Chùa', {"001_045948c02f9f6eb6"}, None),  # stray quote: plain words
+    ("Tủa Chùa AND", {"001_045948c02f9f6eb6"}, None),  # dangling operator
+    ("29/6", {"004_d9390da75f2ce445"}, None),
+    ("6,7%", {"000_16468085dbf1e3df"}, None),
+]
+
+
+@pytest.mark.parametrize("q, exactly, first", QUERIES)
+def test_query_table(shared_seed_index, q, exactly, first):
+    result = search(shared_seed_index, SearchRequest(q=q))
+    if exactly is not None:
+        assert set(ids(result)) == exactly
+    if first is not None:
+        assert sorted(ids(result)[:len(first)]) == sorted(first)
+
+
+def test_exact_accents_rank_above_folded_only_matches(tmp_path):
+    from search.indexer import reindex
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Tin địa phương\n\nAnh ấy bị thu giữ giấy tờ tại chợ.", encoding="utf-8")
+    (corpus / "b.txt").write_text("Tin địa phương\n\nĐồng chí bí thư phát biểu tại chợ.", encoding="utf-8")
+    reindex(corpus, tmp_path / "i", full=True, workers=1)
+    assert ids(search(tmp_path / "i", SearchRequest(q="bí thư"))) == ["b", "a"]
+    assert ids(search(tmp_path / "i", SearchRequest(q="bị thu"))) == ["a", "b"]
+    # Without diacritics both match; the pyvi word "bí thư" outranks the scattered syllables.
+    assert ids(search(tmp_path / "i", SearchRequest(q="bi thu"))) == ["b", "a"]
+
+
+def test_did_you_mean_restores_diacritics(shared_seed_index):
+    assert search(shared_seed_index, SearchRequest(q="tran quoc cuongg")).suggestion == "trần quốc cường"
+    assert search(shared_seed_index, SearchRequest(q="hoang duy chinhh")).suggestion == "hoàng duy chinh"
+    assert search(shared_seed_index, SearchRequest(q="Trần Quốc Cường")).suggestion is None
+
+
+def test_empty_query_browses_newest_first(shared_seed_index):
+    result = search(shared_seed_index, SearchRequest())
+    assert result.total == 5
+    assert [h.date for h in result.hits] == ["2024-04-08", "2023-04-07", "2023-02-27", "2022-12-09", "2020-06-29"]
+
+
+def test_sort_and_paging(shared_seed_index):
+    oldest = search(shared_seed_index, SearchRequest(sort="oldest", size=2, page=1))
+    assert [h.date for h in oldest.hits] == ["2020-06-29", "2022-12-09"]
+    last = search(shared_seed_index, SearchRequest(sort="oldest", size=2, page=3))
+    assert [h.date for h in last.hits] == ["2024-04-08"]
+    beyond = search(shared_seed_index, SearchRequest(size=2, page=9))
+    assert beyond.hits == [] and beyond.total == 5
+
+
+def test_date_range_is_inclusive(shared_seed_index):
+    from datetime import date
+
+    result = search(shared_seed_index, SearchRequest(date_from=date(2022, 12, 9), date_to=date(2023, 4, 7)))
+    assert set(ids(result)) == {"003_f0cf8f3db9718a20", "000_16468085dbf1e3df", "001_045948c02f9f6eb6"}
+
+
+def params(**kw):
+    lists = {k: v for k, v in kw.items() if isinstance(v, list)}
+    return request_from_params(lambda k: kw.get(k) if not isinstance(kw.get(k), list) else None,
+                               lambda k: lists.get(k, []))
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"size": "500"}, "'size' must be between 1 and 100"),
+    ({"page": "0"}, "'page' must be between 1"),
+    ({"page": "abc"}, "'page' must be a whole number"),
+    ({"from": "2023-13-45"}, "'from' must be a date"),
+    ({"sort": "random"}, "'sort' must be one of"),
+    ({"q": "x" * 600}, "the query is too long"),
+    ({"year": ["20x3"]}, "'year' must be a year"),
+])
+def test_bad_parameters_raise_bad_query(bad, message):
+    with pytest.raises(BadQuery, match=message):
+        params(**bad)
+
+
+def test_searching_without_an_index(tmp_path):
+    with pytest.raises(IndexMissing, match="run `vnsearch reindex` first"):
+        search(tmp_path / "nothing", SearchRequest(q="x"))
