@@ -20,6 +20,7 @@ import multiprocessing
 import os
 import shutil
 import time
+import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -192,7 +193,7 @@ def reindex(corpus_dir: Path, index_dir: Path, full: bool = False,
         if live and not changed and not removed:
             report.seconds = round(time.perf_counter() - started, 3)
             return report
-        generation = f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+        generation = f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
         target = index_dir / generation
         if live:
             shutil.copytree(index_dir / current["generation"], target, copy_function=os.link)

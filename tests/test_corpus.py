@@ -1,0 +1,113 @@
+"""search.corpus: formats, encodings, rejections with reasons."""
+
+import gzip
+import json
+import unicodedata
+
+import pytest
+
+from search.corpus import Article, Rejected, decode, read_corpus
+
+TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
+TEXT = ("Hội nghị Ban Chấp hành Đảng bộ tỉnh lần thứ 21\n\nNgày 29 tháng 06 năm 2020\n\n"
+        "Đồng chí Nguyễn Hữu Đông, Bí thư Tỉnh ủy Sơn La, chủ trì hội nghị. Tỉnh ủy, HĐND, UBND tỉnh Sơn La "
+        "đã lãnh đạo thực hiện nhiệm vụ.\n")
+
+
+def windows_1258(text: str) -> bytes:
+    """Windows-1258 as Vietnamese Windows writes it: base letters precomposed, tone marks combining."""
+    out = []
+    for ch in text:
+        parts = unicodedata.normalize("NFD", ch)
+        out.append(unicodedata.normalize("NFC", "".join(c for c in parts if c not in TONES)))
+        out.append("".join(c for c in parts if c in TONES))
+    return "".join(out).encode("cp1258")
+
+
+@pytest.mark.parametrize("encode", [
+    lambda t: t.encode("utf-8"),
+    lambda t: b"\xef\xbb\xbf" + t.encode("utf-8"),
+    lambda t: t.encode("utf-16"),
+    lambda t: unicodedata.normalize("NFD", t).encode("utf-8"),
+    windows_1258,
+], ids=["utf-8", "utf-8-bom", "utf-16-bom", "nfd", "windows-1258"])
+def test_every_encoding_decodes_to_the_same_nfc_text(encode):
+    assert decode(encode(TEXT)) == TEXT
+
+
+def read(tmp_path):
+    items = list(read_corpus(tmp_path))
+    return [i for i in items if isinstance(i, Article)], [i for i in items if isinstance(i, Rejected)]
+
+
+def test_text_file_becomes_an_article(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.txt").write_bytes(windows_1258(TEXT))
+    [article], rejected = read(tmp_path)
+    assert rejected == []
+    assert article.id == "sub/a"
+    assert article.title == "Hội nghị Ban Chấp hành Đảng bộ tỉnh lần thứ 21"
+    assert article.body.startswith("Đồng chí Nguyễn Hữu Đông")
+    assert article.meta.values()["province"] == "Sơn La"
+
+
+def test_broken_files_are_rejected_with_their_reason(tmp_path):
+    (tmp_path / "good.txt").write_text(TEXT, encoding="utf-8")
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "blank.txt").write_bytes(b"  \n\n ")
+    (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02PNG\x00" * 100)
+    (tmp_path / "notes.md").write_text("ignored: not an article format", encoding="utf-8")
+    articles, rejected = read(tmp_path)
+    assert [a.id for a in articles] == ["good"]
+    reasons = {r.path.rsplit("/", 1)[1]: r.reason for r in rejected}
+    assert reasons == {"binary.txt": "binary file (contains NUL bytes)", "blank.txt": "empty file",
+                       "empty.txt": "empty file"}
+
+
+def test_oversized_file_is_rejected(tmp_path, monkeypatch):
+    monkeypatch.setattr("search.corpus.MAX_BYTES", 100)
+    (tmp_path / "big.txt").write_text(TEXT, encoding="utf-8")
+    _, [rejected] = read(tmp_path)
+    assert rejected.reason.startswith("file too large")
+
+
+def test_jsonl_bad_lines_are_rejected_by_line_and_the_rest_indexed(tmp_path):
+    lines = [
+        json.dumps({"id": "1", "title": "Tỉnh ủy Sơn La họp", "date": "2020-06-29", "source": "baosonla.vn",
+                    "url": "https://baosonla.vn/a", "body": TEXT}, ensure_ascii=False),
+        "{not json",
+        json.dumps({"id": "2", "title": "Không có nội dung"}),
+        json.dumps({"id": "1", "body": "trùng id"}, ensure_ascii=False),
+        json.dumps(["a", "list"]),
+        json.dumps({"id": 3, "body": "Bài thứ ba về Tỉnh ủy."}, ensure_ascii=False),
+    ]
+    (tmp_path / "news.jsonl.gz").write_bytes(gzip.compress("\n".join(lines).encode("utf-8")))
+    articles, rejected = read(tmp_path)
+    assert [a.id for a in articles] == ["news/1", "news/3"]
+    assert articles[0].meta.values()["date"] == "2020-06-29"
+    assert articles[0].meta.values()["url"] == "https://baosonla.vn/a"
+    assert articles[0].source == "baosonla.vn"
+    path = str(tmp_path / "news.jsonl.gz")
+    assert [(r.path, r.reason.split(":")[0]) for r in rejected] == [
+        (f"{path}:2", "not valid JSON"), (f"{path}:3", "no 'body' text"),
+        (f"{path}:4", "duplicate id '1'"), (f"{path}:5", "a line must be a JSON object")]
+
+
+def test_html_page_main_text_without_boilerplate(tmp_path):
+    html = f"""<!doctype html><html><head><meta charset="windows-1258"><title>Tỉnh ủy Sơn La họp - Báo Sơn La</title>
+    <meta property="og:url" content="https://baosonla.vn/hoi-nghi.html">
+    <meta property="article:published_time" content="2020-06-29T08:00:00+07:00"></head>
+    <body><nav><ul><li>Trang chủ</li><li>Chính trị</li><li>Kinh tế</li></ul></nav>
+    <article><h1>Hội nghị Ban Chấp hành Đảng bộ tỉnh lần thứ 21</h1>
+    {''.join(f'<p>{p}</p>' for p in TEXT.split(chr(10)) if p)}
+    <p>Hội nghị đã thảo luận và thống nhất cao về các nội dung trình tại hội nghị, giao Ban Thường vụ Tỉnh ủy chỉ đạo triển khai.</p></article>
+    <footer>Bản quyền thuộc về Báo Sơn La. Địa chỉ: 123 đường ABC</footer></body></html>"""
+    (tmp_path / "page.html").write_bytes(windows_1258(html))
+    [article], rejected = read(tmp_path)
+    assert rejected == []
+    assert article.id == "page"
+    assert "Nguyễn Hữu Đông" in article.body
+    assert "Bản quyền" not in article.body and "Trang chủ" not in article.body
+    values = article.meta.values()
+    assert (values["date"], values["province"], values["url"]) == ("2020-06-29", "Sơn La",
+                                                                   "https://baosonla.vn/hoi-nghi.html")

@@ -1,0 +1,168 @@
+"""search.indexer: incremental reindex, atomic switch, locking, crash safety, schema version."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from search.errors import ReindexBusy, StaleIndex
+from search.indexer import _Lock, current_generation, open_index, reindex
+from search.query import SearchRequest, search
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def report_counts(report):
+    return (report.added, report.updated, report.removed, report.unchanged, len(report.rejected))
+
+
+def test_incremental_reindex_touches_only_what_changed(corpus, tmp_path):
+    index = tmp_path / "index"
+    assert report_counts(reindex(corpus, index, workers=1)) == (5, 0, 0, 0, 0)
+    first = current_generation(index)["generation"]
+
+    assert report_counts(reindex(corpus, index, workers=1)) == (0, 0, 0, 5, 0)
+    assert current_generation(index)["generation"] == first  # nothing changed: no new generation
+
+    (corpus / "003_f0cf8f3db9718a20.txt").write_text("Bài đã sửa\n\nNội dung mới về Tỉnh ủy Lạng Sơn.", encoding="utf-8")
+    (corpus / "004_d9390da75f2ce445.txt").unlink()
+    shutil.copy(corpus / "000_16468085dbf1e3df.txt", corpus / "new.txt")
+    (corpus / "broken.txt").write_bytes(b"\x00\x00")
+    report = reindex(corpus, index, workers=1)
+    assert report_counts(report) == (1, 1, 1, 3, 1)
+    assert report.rejected == [{"path": str(corpus / "broken.txt"), "reason": "binary file (contains NUL bytes)"}]
+    result = search(index, SearchRequest())
+    assert sorted(h.id for h in result.hits) == ["000_16468085dbf1e3df", "001_045948c02f9f6eb6",
+                                                 "002_65fc4686f071d328", "003_f0cf8f3db9718a20", "new"]
+    assert [h.title for h in search(index, SearchRequest(q="Bài đã sửa")).hits] == ["Bài đã sửa"]
+
+
+def test_full_rebuild(corpus, tmp_path):
+    index = tmp_path / "index"
+    reindex(corpus, index, workers=1)
+    assert report_counts(reindex(corpus, index, full=True, workers=1)) == (5, 0, 0, 0, 0)
+    assert len(list(index.glob("gen-*"))) == 2  # the live generation and the one before
+
+
+def test_parallel_workers_give_the_same_index(tmp_path):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    for i in range(80):  # enough documents for the worker pool to start
+        src = sorted((ROOT / "corpus").glob("*.txt"))[i % 5]
+        (corpus / f"{i:03d}.txt").write_text(src.read_text(encoding="utf-8") + f"\nBản số {i}", encoding="utf-8")
+    serial = reindex(corpus, tmp_path / "one", workers=1)
+    parallel = reindex(corpus, tmp_path / "two", workers=2)
+    assert report_counts(serial) == report_counts(parallel) == (80, 0, 0, 0, 0)
+    for q in ("bi thu tinh uy", "Trần Quốc Cường", "hội nghị"):
+        a = search(tmp_path / "one", SearchRequest(q=q, size=20))
+        b = search(tmp_path / "two", SearchRequest(q=q, size=20))
+        assert [(h.id, h.score) for h in a.hits] == [(h.id, h.score) for h in b.hits]
+
+
+def test_a_failed_build_leaves_the_live_index_serving(corpus, tmp_path, monkeypatch):
+    index = tmp_path / "index"
+    reindex(corpus, index, workers=1)
+    live = current_generation(index)
+    (corpus / "new.txt").write_text("Bài mới\n\nTỉnh ủy Điện Biên họp.", encoding="utf-8")
+
+    def explode(article):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("search.indexer._fields", explode)
+    with pytest.raises(RuntimeError, match="disk full"):
+        reindex(corpus, index, workers=1)
+    assert current_generation(index) == live
+    assert [p.name for p in index.glob("gen-*")] == [live["generation"]]
+    assert search(index, SearchRequest()).total == 5
+
+
+def test_a_second_reindex_is_refused_with_a_clear_message(corpus, tmp_path):
+    index = tmp_path / "index"
+    index.mkdir()
+    with _Lock(index):
+        with pytest.raises(ReindexBusy, match=rf"another reindex of .* is running \(pid {os.getpid()}\)"):
+            reindex(corpus, index, workers=1)
+    assert report_counts(reindex(corpus, index, workers=1)) == (5, 0, 0, 0, 0)
+
+
+def big_corpus(tmp_path, n=400):
+    corpus = tmp_path / "big"
+    corpus.mkdir()
+    seeds = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "corpus").glob("*.txt"))]
+    lines = [json.dumps({"id": str(i), "title": f"Bài {i}", "body": seeds[i % 5] + f"\nSố {i}"}, ensure_ascii=False)
+             for i in range(n)]
+    (corpus / "many.jsonl").write_text("\n".join(lines), encoding="utf-8")
+    return corpus
+
+
+def test_kill_9_during_reindex_leaves_the_live_index_and_the_next_run_succeeds(corpus, tmp_path):
+    index = tmp_path / "index"
+    reindex(corpus, index, workers=1)
+    live = current_generation(index)
+    big = big_corpus(tmp_path)
+    code = f"from search.indexer import reindex; reindex({str(big)!r}, {str(index)!r}, full=True, workers=1)"
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
+    deadline = time.time() + 60
+    while time.time() < deadline and len(list(index.glob("gen-*"))) < 2:  # wait for the build to start
+        time.sleep(0.05)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert current_generation(index) == live
+    assert search(index, SearchRequest(q="Trần Quốc Cường")).total == 4
+    # The dead process's lock is gone with it; its half-built generation is cleared.
+    report = reindex(big, index, workers=1)
+    assert report.added == 400 and report.removed == 5
+    assert len(list(index.glob("gen-*"))) == 2
+
+
+def test_searches_keep_working_during_a_reindex(corpus, tmp_path):
+    from web import create_app
+
+    index = tmp_path / "index"
+    reindex(corpus, index, workers=1)
+    client = create_app({"INDEX_DIR": str(index), "TESTING": True}).test_client()
+    statuses, totals = [], []
+    done = threading.Event()
+
+    def query_loop():
+        while not done.is_set():
+            r = client.get("/api/search?q=h%E1%BB%99i+ngh%E1%BB%8B")
+            statuses.append(r.status_code)
+            totals.append(r.get_json()["total"])
+
+    thread = threading.Thread(target=query_loop)
+    thread.start()
+    try:
+        reindex(big_corpus(tmp_path, 150), index, workers=1)
+    finally:
+        done.set()
+        thread.join()
+    assert statuses and set(statuses) == {200}
+    assert totals[0] <= 5
+    # The running app sees the new index without a restart.
+    assert client.get("/api/search?q=h%E1%BB%99i+ngh%E1%BB%8B").get_json()["total"] == 150
+
+
+def test_an_index_of_another_schema_version_is_refused(corpus, tmp_path):
+    index = tmp_path / "index"
+    reindex(corpus, index, workers=1)
+    record = current_generation(index)
+    record["schema_version"] = 0
+    (index / "CURRENT").write_text(json.dumps(record), encoding="utf-8")
+    with pytest.raises(StaleIndex, match=r"run `vnsearch reindex --full`"):
+        open_index(index)
+    assert report_counts(reindex(corpus, index, workers=1)) == (5, 0, 0, 0, 0)  # rebuilt in full
+    assert current_generation(index)["schema_version"] != 0
+
+
+def test_missing_corpus_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="corpus folder not found"):
+        reindex(tmp_path / "nope", tmp_path / "index")
