@@ -17,6 +17,7 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     app.json.ensure_ascii = False
+    app.json.sort_keys = False  # keep the documented field order
 
     from . import views
 
