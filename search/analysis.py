@@ -6,11 +6,10 @@ Each text field is indexed three ways (see ``search/schema.py``):
   matches and phrases.
 * ``folded``: the same syllables without any mark, đ→d ("tinh uy" finds "Tỉnh ủy").
 * ``compound``: the multi-syllable words pyvi finds, accented and folded ("bí_thư",
-  "bi_thu"). pyvi is
-  slow (about 450,000 characters a second), so it runs once per document at index time,
-  possibly in worker processes, through :func:`compound_words`; the field's analyser only
-  splits the prepared string. Queries never run pyvi: they look up adjacent syllables
-  joined with "_".
+  "bi_thu"), so a query with diacritics boosts only the exact word and one without boosts
+  every spelling. pyvi is slow (about 450,000 characters a second): it runs at index time
+  only, inside the writer's worker processes. Queries never run pyvi: they look up
+  adjacent syllables joined with "_".
 
 The syllable analysers keep exact character offsets into the stored text, so the
 highlighter can mark the original words, whatever form the query took.
@@ -34,6 +33,7 @@ __all__ = [
     "folded_analyzer",
     "compound_analyzer",
     "compound_words",
+    "compound_spans",
     "query_forms",
 ]
 
@@ -79,6 +79,26 @@ class _Whole:
         return len(self.value)
 
 
+# Surface form → index form. A corpus has some 10^5 distinct surface forms, and these
+# filters run for every token of every document, so a plain dict beats recomputing.
+_ACCENTED: dict[str, str] = {}
+_FOLDED: dict[str, str] = {}
+
+
+def _accented(surface: str) -> str:
+    form = _ACCENTED.get(surface)
+    if form is None:
+        form = _ACCENTED[surface] = canonical_tones(surface.lower())
+    return form
+
+
+def _folded(surface: str) -> str:
+    form = _FOLDED.get(surface)
+    if form is None:
+        form = _FOLDED[surface] = fold(surface.lower())
+    return form
+
+
 class AccentFilter(Filter):
     """Lower-case and move tone marks to the canonical vowel (length-preserving)."""
 
@@ -87,7 +107,7 @@ class AccentFilter(Filter):
 
     def __call__(self, tokens):
         for t in tokens:
-            t.text = canonical_tones(t.text.lower())
+            t.text = _accented(t.text)
             yield t
 
 
@@ -99,12 +119,16 @@ class FoldFilter(Filter):
 
     def __call__(self, tokens):
         for t in tokens:
-            t.text = fold(t.text.lower())
+            t.text = _folded(t.text)
             yield t
 
 
-class SpaceTokenizer(Tokenizer):
-    """Split a prepared compound-word string on spaces (no offsets: it is never highlighted)."""
+class CompoundTokenizer(Tokenizer):
+    """pyvi's multi-syllable words of the text, each accented then folded ("bí_thư", "bi_thu").
+
+    Each word yields its accented form and, when different, its folded form at the same
+    position, with the offsets of the words in the text. This runs pyvi: at index time only,
+    in the writer's worker processes."""
 
     def __eq__(self, other):
         return self.__class__ is other.__class__
@@ -113,13 +137,18 @@ class SpaceTokenizer(Tokenizer):
                  removestops=True, start_pos=0, start_char=0, tokenize=True,
                  mode="", **kwargs):
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for pos, word in enumerate(value.split() if tokenize else [value]):
-            t.text = word
-            t.boost = 1.0
-            t.stopped = False
-            if positions:
-                t.pos = start_pos + pos
-            yield t
+        words = compound_spans(value) if tokenize else [(value, 0, len(value))]
+        for pos, (word, start, end) in enumerate(words):
+            folded = fold(word)
+            for form in (word, folded) if folded != word else (word,):
+                t.text = form
+                t.boost = 1.0
+                t.stopped = False
+                if positions:
+                    t.pos = start_pos + pos
+                if chars:
+                    t.startchar, t.endchar = start_char + start, start_char + end
+                yield t
 
 
 def accented_analyzer():
@@ -133,8 +162,8 @@ def folded_analyzer():
 
 
 def compound_analyzer():
-    """The prepared output of :func:`compound_words`, split on spaces."""
-    return SpaceTokenizer()
+    """pyvi compound words, accented and folded."""
+    return CompoundTokenizer()
 
 
 # pyvi's own syllabification (ViTokenizer.sylabelize), with offsets kept.
@@ -152,10 +181,40 @@ def _pyvi_model():
     return ViTokenizer
 
 
+def _features(units: list[str], vi) -> list[dict]:
+    """Exactly pyvi's ViTokenizer.sent2features, computed once per unit instead of per use."""
+    low = [u.lower() for u in units]
+    upper = [u.isupper() for u in units]
+    title = [u.istitle() for u in units]
+    n = len(units)
+    bigram = [f"{low[i]} {low[i + 1]}" in vi.bi_grams for i in range(n - 1)]
+    trigram = [f"{low[i]} {low[i + 1]} {low[i + 2]}" in vi.tri_grams for i in range(n - 2)]
+    features = []
+    for i, unit in enumerate(units):
+        f = {"bias": 1.0, "word.lower()": low[i], "word.isupper()": upper[i],
+             "word.istitle()": title[i], "word.isdigit()": unit.isdigit()}
+        if i > 0:
+            f["-1:word.lower()"] = low[i - 1]
+            f["-1:word.istitle()"] = title[i - 1]
+            f["-1:word.isupper()"] = upper[i - 1]
+            f["-1:word.bi_gram()"] = bigram[i - 1]
+            if i > 1:
+                f["-2:word.tri_gram()"] = trigram[i - 2]
+        if i < n - 1:
+            f["+1:word.lower()"] = low[i + 1]
+            f["+1:word.istitle()"] = title[i + 1]
+            f["+1:word.isupper()"] = upper[i + 1]
+            f["+1:word.bi_gram()"] = bigram[i]
+            if i < n - 2:
+                f["+2:word.tri_gram()"] = trigram[i]
+        features.append(f)
+    return features
+
+
 def _segment(units: list[str]) -> list[tuple[int, int]]:
     """pyvi word boundaries over `units`, as (first, last) unit index pairs."""
     vi = _pyvi_model()
-    labels = vi.model.predict([vi.sent2features(units, False)])[0]
+    labels = vi.model.tagger_.tag(_features(units, vi))
     words, first = [], 0
     for i in range(1, len(units)):
         cur, prev = units[i], units[i - 1]
@@ -186,18 +245,9 @@ def compound_spans(text: str) -> Iterator[tuple[str, int, int]]:
                 yield word, para.start() + matches[first].start(), para.start() + matches[last].end()
 
 
-def compound_words(text: str) -> str:
-    """The compound-word stream of `text` as the space-separated string the index stores.
-
-    Each word appears accented and folded ("bí_thư bi_thu"), so a query with diacritics
-    boosts only the exact word and a query without them boosts every spelling."""
-    out = []
-    for word, _, _ in compound_spans(text):
-        out.append(word)
-        folded = fold(word)
-        if folded != word:
-            out.append(folded)
-    return " ".join(out)
+def compound_words(text: str) -> list[str]:
+    """The compound-word stream of `text`: each word accented, then folded when different."""
+    return [t.text for t in CompoundTokenizer()(text)]
 
 
 def query_forms(token: str) -> tuple[str, str]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import multiprocessing
 import os
 import shutil
 import time
@@ -73,7 +72,7 @@ def open_index(index_dir: Path):
 
 
 def _fields(article: Article) -> dict:
-    """Everything the writer needs for one article, pyvi included (runs in a worker)."""
+    """The values of one article's fields; analysis (pyvi included) runs in the writer."""
     values = article.meta.values()
     day = values["date"] or ""
     fields = {
@@ -81,10 +80,10 @@ def _fields(article: Article) -> dict:
         "hash": article.hash,
         "title": article.title,
         "title_fold": article.title,
-        "title_word": compound_words(article.title),
+        "title_word": article.title,
         "body": article.body,
         "body_fold": article.body,
-        "body_word": compound_words(article.body),
+        "body_word": article.body,
         "date": day,
         "year": day[:4] or UNKNOWN,
         "province": values["province"] or UNKNOWN,
@@ -99,20 +98,15 @@ def _fields(article: Article) -> dict:
     return fields
 
 
-def _analysed(articles: list[Article], workers: int) -> Iterable[dict]:
-    if workers <= 1 or len(articles) < 64:
-        return map(_fields, articles)
-    compound_words("Khởi động")  # load pyvi once, before forking, so workers share it
-    pool = multiprocessing.get_context("fork").Pool(workers)
-    return _closing(pool, pool.imap(_fields, articles, chunksize=16))
+PARALLEL_MIN_DOCS = 64  # below this, starting worker processes costs more than it saves
 
 
-def _closing(pool, results):
-    try:
-        yield from results
-    finally:
-        pool.terminate()
-        pool.join()
+def _writer(ix, jobs: int, workers: int):
+    """A writer that analyses and writes segments in `workers` processes for large jobs."""
+    if workers > 1 and jobs >= PARALLEL_MIN_DOCS:
+        compound_words("Khởi động")  # load pyvi before forking, so the workers share it
+        return ix.writer(procs=workers, multisegment=True, limitmb=128, batchsize=64)
+    return ix.writer(limitmb=256)
 
 
 class _Lock:
@@ -201,16 +195,16 @@ def reindex(corpus_dir: Path, index_dir: Path, full: bool = False,
         else:
             target.mkdir()
             ix = whoosh_index.create_in(str(target), build_schema())
-        writer = ix.writer(limitmb=256)
+        writer = _writer(ix, len(changed), workers or os.cpu_count() or 1)
         try:
             for doc_id in removed:
                 writer.delete_by_term("id", doc_id)
             total = len(changed)
-            for done, fields in enumerate(_analysed(changed, workers or os.cpu_count() or 1), 1):
-                if fields["id"] in known:
-                    writer.update_document(**fields)
+            for done, article in enumerate(changed, 1):
+                if article.id in known:
+                    writer.update_document(**_fields(article))
                 else:
-                    writer.add_document(**fields)
+                    writer.add_document(**_fields(article))
                 if progress:
                     progress(done, total)
             writer.commit()
