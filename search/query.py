@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from whoosh import query as wq
-from whoosh import scoring, sorting
+from whoosh import collectors, scoring
 
 from . import querylang
 from .errors import BadQuery, UnknownDocument
@@ -354,10 +354,20 @@ def _page(searcher, text_query, matching: set[int], request: SearchRequest, pars
         ordered = sorted(matching, key=_date_key(searcher), reverse=reverse)
         chosen = [(d, 0.0) for d in ordered[first:first + request.size]]
     else:
-        results = searcher.search(text_query, limit=first + request.size, filter=matching)
-        chosen = [(results.docnum(i), results.score(i)) for i in range(first, min(len(results.top_n), first + request.size))]
+        chosen = _top(searcher, text_query, matching, first + request.size)[first:]
     terms = querylang.highlight_terms(parsed)
     return [_hit(searcher.stored_fields(d), score, terms) for d, score in chosen]
+
+
+def _top(searcher, q: wq.Query, allow: set[int], limit: int) -> list[tuple[int, float]]:
+    """The `limit` best (docnum, score) among `allow`, best first.
+
+    Whoosh 2.7.4 "replaces" matchers mid-search with simplified ones (``replace=10`` by
+    default) and then misses top documents of Or/AndMaybe queries; block-quality skipping
+    alone is exact, so replacement is switched off."""
+    top = collectors.TopCollector(limit, usequality=True, replace=0)
+    searcher.search_with_collector(q, collectors.FilterCollector(top, allow=allow))
+    return [(docnum, score) for score, docnum in top.results().top_n]
 
 
 def _date_key(searcher):

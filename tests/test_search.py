@@ -180,3 +180,22 @@ def test_bad_parameters_raise_bad_query(bad, message):
 def test_searching_without_an_index(tmp_path):
     with pytest.raises(IndexMissing, match="run `vnsearch reindex` first"):
         search(tmp_path / "nothing", SearchRequest(q="x"))
+
+
+def test_top_results_are_the_true_best_even_with_many_ties(tmp_path):
+    """Whoosh's matcher replacement loses top documents; our collector must not."""
+    from search.indexer import reindex
+
+    from .conftest import SEEDS
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    seeds = sorted(SEEDS.glob("*.txt"))
+    for i in range(60):
+        (corpus / f"{i:03d}.txt").write_text(seeds[i % 5].read_text(encoding="utf-8") + f"\nBản số {i}",
+                                             encoding="utf-8")
+    reindex(corpus, tmp_path / "i", full=True, workers=1)
+    for q in ("hội nghị", "ban chấp hành đảng bộ tỉnh lần thứ", "bi thu tinh uy"):
+        everything = search(tmp_path / "i", SearchRequest(q=q, size=100))
+        top = search(tmp_path / "i", SearchRequest(q=q, size=15))
+        assert [h.score for h in top.hits] == [h.score for h in everything.hits[:15]]
