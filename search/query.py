@@ -17,14 +17,14 @@ from datetime import date
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from whoosh import query as wq
-from whoosh import collectors, scoring
+from whoosh import scoring
 
-from . import querylang
+from . import querylang, ranking
 from .errors import BadQuery, UnknownDocument
 from .gazetteer import gazetteer, name_key
 from .highlight import mark, matches, snippet
 from .indexer import current_generation, open_index
+from .ranking import IndexArrays
 from .schema import FACETS, UNKNOWN
 from .text import fold, nfc, normalize_token, syllables
 
@@ -207,13 +207,14 @@ def request_from_params(get_one, get_all) -> SearchRequest:
 # --- the searcher, kept open and refreshed when the index changes ------------------------
 
 class _Searchers:
-    """One open searcher per index folder, replaced when CURRENT names a new generation."""
+    """One open searcher (with its arrays) per index folder, replaced when CURRENT names a
+    new generation: a running server picks up a reindex without a restart."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._open: dict[str, tuple[str, object, object]] = {}
+        self._open: dict[str, tuple[str, object, IndexArrays]] = {}
 
-    def get(self, index_dir: Path):
+    def get(self, index_dir: Path) -> IndexArrays:
         key = str(Path(index_dir).resolve())
         current = current_generation(Path(index_dir))
         generation = current["generation"] if current else None
@@ -222,10 +223,10 @@ class _Searchers:
             if cached and cached[0] == generation:
                 return cached[2]
             ix = open_index(Path(index_dir))  # raises IndexMissing / StaleIndex
-            searcher = ix.searcher(weighting=WEIGHTING)
-            self._open[key] = (generation, ix, searcher)
+            arrays = IndexArrays(ix.searcher(weighting=WEIGHTING))
             # The previous searcher is left to the garbage collector: a request may still use it.
-            return searcher
+            self._open[key] = (generation, ix, arrays)
+            return arrays
 
 
 _searchers = _Searchers()
@@ -255,37 +256,13 @@ def _canonical(facet: str, value: str) -> str:
     return value
 
 
-def _filter_query(facet: str, values: list[str]) -> wq.Query:
-    return wq.Or([wq.Term(facet, v) for v in values])
-
-
-def _date_query(request: SearchRequest) -> wq.Query | None:
-    if not (request.date_from or request.date_to):
-        return None
-    low = request.date_from.isoformat() if request.date_from else "0000"
-    high = request.date_to.isoformat() if request.date_to else "9999"
-    return wq.TermRange("date", low, high)
-
-
-def _secretary_values(searcher, wanted: str) -> list[str]:
+def _secretary_values(ix: IndexArrays, wanted: str) -> list[str]:
     """Indexed secretary names matching `wanted` in any tone style or without diacritics."""
     key = fold(name_key(wanted))
-    return [v for v in _facet_vocabulary(searcher, "secretary") if fold(name_key(v)) == key] or [wanted]
+    return [v for v in ix.facets["secretary"][1] if fold(name_key(v)) == key] or [wanted]
 
 
-def _facet_vocabulary(searcher, facet: str) -> list[str]:
-    return [t.decode("utf-8") if isinstance(t, bytes) else t for t in searcher.lexicon(facet)]
-
-
-def _docs(searcher, q: wq.Query | None) -> set[int]:
-    if q is None:
-        return set(searcher.reader().all_doc_ids())
-    return set(searcher.docs_for_query(q))
-
-
-def _facet_counts(searcher, docs: set[int], facet: str, selected: list[str]) -> list[FacetValue]:
-    column = searcher.reader().column_reader(facet)
-    counts = Counter(column[d] for d in docs)
+def _facet_values(counts: dict[str, int], facet: str, selected: list[str]) -> list[FacetValue]:
     for value in selected:
         counts.setdefault(value, 0)
     values = [FacetValue(UNKNOWN_LABEL if v == UNKNOWN else v, c, v in selected)
@@ -302,77 +279,61 @@ def _facet_counts(searcher, docs: set[int], facet: str, selected: list[str]) -> 
 def search(index_dir: Path, request: SearchRequest) -> SearchResult:
     """Run `request` against the index at `index_dir`."""
     started = time.perf_counter()
-    searcher = _searchers.get(index_dir)
+    ix = _searchers.get(index_dir)
     parsed = querylang.parse(request.q)
     filters: dict[str, list[str]] = {}
-    for facet, values in {**request.filters(), **{k: v for k, v in parsed.filters.items()}}.items():
+    for facet, values in {**request.filters(), **parsed.filters}.items():
         canon = [_canonical(facet, v) for v in values]
         if facet == "secretary":
-            canon = [s for v in canon for s in (_secretary_values(searcher, v) if v != UNKNOWN else [v])]
+            canon = [s for v in canon for s in (_secretary_values(ix, v) if v != UNKNOWN else [v])]
         filters.setdefault(facet, [])
         filters[facet].extend(v for v in canon if v not in filters[facet])
 
-    text_query = querylang.build(parsed)
-    base = _docs(searcher, text_query)
+    scored = ranking.evaluate(ix, parsed, querylang.require_all(parsed))
     relaxed = False
-    if text_query is not None and not base and len(parsed.clauses) > 1:
-        text_query = querylang.build(parsed, require_all=False)  # nothing has every word
-        base = _docs(searcher, text_query)
+    if not scored.mask.any() and len(querylang.content_clauses(parsed)) > 1:
+        scored = ranking.evaluate(ix, parsed, require_all=False)  # nothing has every word
         relaxed = True
-    if parsed.empty and parsed.clauses:  # only negations: browse what they leave
-        base = _docs(searcher, None) - _docs(searcher, querylang.build(
-            querylang.ParsedQuery([[querylang.Clause(c.words, phrase=c.phrase) for c in parsed.clauses]], {})))
-    date_q = _date_query(request)
-    if date_q is not None:
-        base &= _docs(searcher, date_q)
-    allowed = {facet: _docs(searcher, _filter_query(facet, values)) for facet, values in filters.items()}
+    base = scored.mask
+    if request.date_from or request.date_to:
+        base = base & ranking.date_mask(ix, _day_number(request.date_from), _day_number(request.date_to))
+    allowed = {facet: ranking.facet_mask(ix, facet, values) for facet, values in filters.items()}
 
     facets = {}
-    for facet in FACETS:
-        docs = set(base)
+    for facet in FACETS:  # each facet counted with the other facets' filters only
+        mask = base
         for other, ok in allowed.items():
             if other != facet:
-                docs &= ok
-        facets[facet] = _facet_counts(searcher, docs, facet, filters.get(facet, []))
-    matching = set(base)
+                mask = mask & ok
+        facets[facet] = _facet_values(ranking.facet_counts(ix, facet, mask), facet, filters.get(facet, []))
+    matching = base
     for ok in allowed.values():
-        matching &= ok
+        matching = matching & ok
+    total = int(matching.sum())
 
-    hits = _page(searcher, text_query if not parsed.empty else None, matching, request, parsed)
-    suggestion = _suggest(searcher, parsed, request.q, 0 if relaxed else len(matching))
+    hits = _page(ix, scored, matching, total, request, parsed)
+    suggestion = _suggest(ix, parsed, request.q, 0 if relaxed else total)
     took = round((time.perf_counter() - started) * 1000, 2)
-    return SearchResult(request.q, len(matching), request.page, request.size, took, hits, facets,
+    return SearchResult(request.q, total, request.page, request.size, took, hits, facets,
                         suggestion, filters)
 
 
-def _page(searcher, text_query, matching: set[int], request: SearchRequest, parsed) -> list[Hit]:
+def _day_number(day: date | None) -> int | None:
+    return day.year * 10000 + day.month * 100 + day.day if day else None
+
+
+def _page(ix: IndexArrays, scored, matching, total: int, request: SearchRequest, parsed) -> list[Hit]:
+    """The requested page of hits, highlighted (only these are read and highlighted)."""
     first = (request.page - 1) * request.size
-    if first >= len(matching):
+    if first >= total:
         return []
-    if text_query is None or request.sort != "relevance":
-        reverse = request.sort != "oldest"
-        ordered = sorted(matching, key=_date_key(searcher), reverse=reverse)
-        chosen = [(d, 0.0) for d in ordered[first:first + request.size]]
+    if parsed.empty or request.sort != "relevance":
+        docs = ranking.by_date(ix, matching, first + request.size, newest=request.sort != "oldest")
+        chosen = [(d, float(scored.score[d])) for d in docs[first:]]
     else:
-        chosen = _top(searcher, text_query, matching, first + request.size)[first:]
+        chosen = ranking.top(ix, scored.score, matching, first + request.size)[first:]
     terms = querylang.highlight_terms(parsed)
-    return [_hit(searcher.stored_fields(d), score, terms) for d, score in chosen]
-
-
-def _top(searcher, q: wq.Query, allow: set[int], limit: int) -> list[tuple[int, float]]:
-    """The `limit` best (docnum, score) among `allow`, best first.
-
-    Whoosh 2.7.4 "replaces" matchers mid-search with simplified ones (``replace=10`` by
-    default) and then misses top documents of Or/AndMaybe queries; block-quality skipping
-    alone is exact, so replacement is switched off."""
-    top = collectors.TopCollector(limit, usequality=True, replace=0)
-    searcher.search_with_collector(q, collectors.FilterCollector(top, allow=allow))
-    return [(docnum, score) for score, docnum in top.results().top_n]
-
-
-def _date_key(searcher):
-    column = searcher.reader().column_reader("date")
-    return lambda d: (column[d] or "", -d)
+    return [_hit(ix.searcher.stored_fields(d), score, terms) for d, score in chosen]
 
 
 def _value(stored: dict, name: str) -> str | None:
@@ -403,7 +364,7 @@ def _edit_distance(a: str, b: str) -> int:
     return previous[-1]
 
 
-def _suggest(searcher, parsed, q: str, total: int) -> str | None:
+def _suggest(ix: IndexArrays, parsed, q: str, total: int) -> str | None:
     """A corrected query, with diacritics, when a word is unknown or the query finds nothing.
 
     Misspelt syllables are corrected against the folded vocabulary (nearest first, then the
@@ -412,20 +373,17 @@ def _suggest(searcher, parsed, q: str, total: int) -> str | None:
     words = [w for c in parsed.clauses if not c.negated and not c.field for w in c.words]
     if not words or len(words) > 8:
         return None
-    reader = searcher.reader()
+    reader = ix.searcher.reader()
     corrected = [fold(normalize_token(w)) for w in words]
     known = [bool(reader.doc_frequency("body_fold", f) or reader.doc_frequency("title_fold", f))
              or not f.isalpha() for f in corrected]
     if all(known) and total > 0:
         return None
 
-    def found(candidate_words: list[str]) -> tuple[int, int]:
+    def found(candidate_words: list[str]) -> tuple[int, ...]:
         """(documents with the words side by side, documents with all of them)."""
-        counts = []
-        for text in ('"%s"' % " ".join(candidate_words), " ".join(candidate_words)):
-            q_obj = querylang.build(querylang.parse(text), require_all=True)
-            counts.append(sum(1 for _ in searcher.docs_for_query(q_obj)) if q_obj is not None else 0)
-        return counts[0], counts[1]
+        return tuple(int(ranking.evaluate(ix, querylang.parse(text), require_all=True).mask.sum())
+                     for text in ('"%s"' % " ".join(candidate_words), " ".join(candidate_words)))
 
     for i, f in enumerate(corrected):
         if known[i]:
@@ -435,12 +393,12 @@ def _suggest(searcher, parsed, q: str, total: int) -> str | None:
         near = [c for d, _, c in near if d == near[0][0]][:5] if near else []
         if near:  # of the nearest words, the one that best fits the rest of the query
             corrected[i] = max(near, key=lambda c: found(corrected[:i] + [c] + corrected[i + 1:]))
-    q_obj = querylang.build(querylang.parse(" ".join(corrected)), require_all=True)
-    results = searcher.search(q_obj, limit=5) if q_obj is not None else []
-    if not results:
+    best = ranking.evaluate(ix, querylang.parse(" ".join(corrected)), require_all=True)
+    stored = [ix.searcher.stored_fields(d) for d, _ in ranking.top(ix, best.score, best.mask, 5)]
+    if not stored:
         return None
-    suggestion = " ".join(_restore_diacritics(corrected, [h.get("title", "") + "\n" + h.get("body", "")
-                                                          for h in results]))
+    suggestion = " ".join(_restore_diacritics(corrected, [f.get("title", "") + "\n" + f.get("body", "")
+                                                          for f in stored]))
     return None if suggestion == normalize_token(q) else suggestion
 
 
@@ -472,7 +430,7 @@ def _restore_diacritics(folded: list[str], texts: list[str]) -> list[str]:
 
 def get_document(index_dir: Path, doc_id: str, q: str = "", related: int = 5) -> Document:
     """The whole article `doc_id`, its text highlighted for `q`, with related articles."""
-    searcher = _searchers.get(index_dir)
+    searcher = _searchers.get(index_dir).searcher
     docnum = searcher.document_number(id=doc_id)
     if docnum is None:
         raise UnknownDocument(f"no article with id {doc_id!r}")

@@ -1,8 +1,8 @@
 """The query language: plain words, "quoted phrases", AND / OR / NOT, -word, field:value.
 
 :func:`parse` never fails: anything malformed (a stray quote, a dangling operator) is read
-as plain words. :func:`build` turns the parsed query into a Whoosh query over the three
-streams of each text field:
+as plain words. ``search/ranking.py`` evaluates the parsed query over the three streams of
+each text field:
 
 * a syllable typed with diacritics matches its exact (canonical-tone) form strongly and its
   folded form weakly, so "bí thư" ranks "bí thư" above "bị thu";
@@ -17,12 +17,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field as dataclass_field
 
-from whoosh import query as wq
-
 from .abbreviations import abbreviations_in, expansions_of
 from .text import fold, has_diacritics, nfc, normalize_token, syllables
 
-__all__ = ["Clause", "ParsedQuery", "parse", "build", "STOPWORDS"]
+__all__ = ["Clause", "ParsedQuery", "parse", "require_all", "compound_terms", "highlight_terms", "STOPWORDS"]
 
 # Words so common in this domain that they do not help ranking on their own. They are not
 # required in an AND query and not scored in an OR one, but phrases keep them.
@@ -133,89 +131,30 @@ def _mark_abbreviations(group: list[Clause]) -> None:
         group[group.index(first)] = merged
 
 
-def _fields(clause: Clause) -> tuple[str, ...]:
-    return ("title",) if clause.field == "title" else ("title", "body")
+def content_clauses(parsed: ParsedQuery) -> list[Clause]:
+    """The clauses that must match: positive, not field filters, not stop words."""
+    return [c for c in parsed.clauses if not c.negated and not c.stop]
 
 
-def _syllable_query(word: str, fields: tuple[str, ...], exact: bool) -> wq.Query:
-    accented = normalize_token(word)
-    folded = fold(accented)
-    parts: list[wq.Query] = []
-    for name in fields:
-        boost = FIELD_BOOST[name]
-        if exact:
-            parts.append(wq.Term(name, accented, boost=boost * EXACT))
-            parts.append(wq.Term(f"{name}_fold", folded, boost=boost * FOLDED_WHEN_EXACT))
-        else:
-            parts.append(wq.Term(f"{name}_fold", folded, boost=boost))
-    return wq.Or(parts)
+def require_all(parsed: ParsedQuery) -> bool:
+    """Every content word is required up to ``AND_LIMIT`` of them; longer queries rank by
+    how many (and how rare) of their words a document has."""
+    return len(content_clauses(parsed)) <= AND_LIMIT
 
 
-def _phrase_query(words: list[str], fields: tuple[str, ...], exact: bool) -> wq.Query:
-    if len(words) == 1:
-        return _syllable_query(words[0], fields, exact)
-    accented = [normalize_token(w) for w in words]
-    folded = [fold(a) for a in accented]
-    parts: list[wq.Query] = []
-    for name in fields:
-        boost = FIELD_BOOST[name]
-        if exact:
-            parts.append(wq.Phrase(name, accented, boost=boost * EXACT))
-            parts.append(wq.Phrase(f"{name}_fold", folded, boost=boost * FOLDED_WHEN_EXACT))
-        else:
-            parts.append(wq.Phrase(f"{name}_fold", folded, boost=boost))
-    return wq.Or(parts)
+def compound_terms(clauses: list[Clause], exact: bool) -> list[tuple[str, str]]:
+    """(field, pyvi word) pairs spelled by adjacent syllables ("bí_thư", or "bi_thu").
 
-
-def _clause_query(clause: Clause, exact: bool) -> wq.Query:
-    fields = _fields(clause)
-    q = _phrase_query(clause.words, fields, exact)
-    if clause.alternatives:  # the table's forms are written with their diacritics
-        q = wq.Or([q] + [_phrase_query(alt, fields, exact) for alt in clause.alternatives])
-    return q
-
-
-def _compound_boosts(clauses: list[Clause], exact: bool) -> list[wq.Query]:
-    """Optional matches of pyvi words spelled by adjacent syllables ("bí_thư", or "bi_thu")."""
+    They are optional: a document that has the syllables as one word ranks higher."""
     words = [normalize_token(w) for c in clauses if not c.negated and not c.field for w in c.words]
     if not exact:
         words = [fold(w) for w in words]
-    boosts = []
+    terms = []
     for n in (2, 3, 4):
         for i in range(len(words) - n + 1):
             compound = "_".join(words[i:i + n])
-            for name in ("title", "body"):
-                boosts.append(wq.Term(f"{name}_word", compound, boost=FIELD_BOOST[name] * COMPOUND))
-    return boosts
-
-
-def _group_query(group: list[Clause], require_all: bool, exact: bool) -> wq.Query | None:
-    positive = [c for c in group if not c.negated]
-    negative = [c for c in group if c.negated]
-    content = [c for c in positive if not c.stop] or positive
-    if not content:
-        return None
-    clause_queries = [_clause_query(c, exact) for c in content]
-    core = wq.And(clause_queries) if require_all else wq.Or(clause_queries)
-    boosts = _compound_boosts(positive, exact)
-    q: wq.Query = wq.AndMaybe(core, wq.Or(boosts)) if boosts else core
-    if negative:
-        q = wq.AndNot(q, wq.Or([_clause_query(c, exact) for c in negative]))
-    return q
-
-
-def build(parsed: ParsedQuery, require_all: bool | None = None) -> wq.Query | None:
-    """The Whoosh query for `parsed` (None when it has no positive words).
-
-    With `require_all` None, every content word is required when there are at most
-    ``AND_LIMIT`` of them; longer queries rank by how many (and how rare) words match."""
-    if require_all is None:
-        content = [c for c in parsed.clauses if not c.negated and not c.stop]
-        require_all = len(content) <= AND_LIMIT
-    parts = [q for g in parsed.groups if (q := _group_query(g, require_all, parsed.accented)) is not None]
-    if not parts:
-        return None
-    return parts[0] if len(parts) == 1 else wq.Or(parts)
+            terms.extend((f"{name}_word", compound) for name in ("title", "body"))
+    return terms
 
 
 def highlight_terms(parsed: ParsedQuery) -> tuple[set[str], set[str], list[tuple[list[str], bool]]]:
