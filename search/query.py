@@ -430,7 +430,8 @@ def _restore_diacritics(folded: list[str], texts: list[str]) -> list[str]:
 
 def get_document(index_dir: Path, doc_id: str, q: str = "", related: int = 5) -> Document:
     """The whole article `doc_id`, its text highlighted for `q`, with related articles."""
-    searcher = _searchers.get(index_dir).searcher
+    ix = _searchers.get(index_dir)
+    searcher = ix.searcher
     docnum = searcher.document_number(id=doc_id)
     if docnum is None:
         raise UnknownDocument(f"no article with id {doc_id!r}")
@@ -446,16 +447,16 @@ def get_document(index_dir: Path, doc_id: str, q: str = "", related: int = 5) ->
         body_html=mark(body, matches(body, *terms)), title_html=mark(title, matches(title, *terms)),
     )
     if related:
-        doc.related = _related(searcher, docnum, stored, related)
+        doc.related = _related(ix, docnum, stored, related)
     return doc
 
 
-def _related(searcher, docnum: int, stored: dict, limit: int) -> list[Hit]:
-    """More like this (by the folded body), articles of the same province first."""
-    results = searcher.more_like(docnum, "body_fold", text=stored.get("body", ""), top=10,
-                                 numterms=25, normalize=True)
+def _related(ix: IndexArrays, docnum: int, stored: dict, limit: int) -> list[Hit]:
+    """More like this: the article's most telling words, same province first."""
+    scored = ranking.more_like(ix, docnum, stored.get("title", "") + "\n" + stored.get("body", ""))
+    candidates = ranking.top(ix, scored.score, scored.mask, 4 * limit)
     same = stored.get("province")
-    hits = [(r.docnum, r.score, r.fields()) for r in results]
-    hits.sort(key=lambda h: (h[2].get("province") != same or same == UNKNOWN, -h[1]))
+    fields = [(ix.searcher.stored_fields(d), score) for d, score in candidates]
+    fields.sort(key=lambda fs: same in (None, UNKNOWN) or fs[0].get("province") != same)  # stable
     empty = (set(), set(), [])
-    return [_hit(fields, score, empty) for _, score, fields in hits[:limit]]
+    return [_hit(f, score, empty) for f, score in fields[:limit]]

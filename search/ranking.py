@@ -27,10 +27,12 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh import query as wq
 
-from .querylang import (COMPOUND, EXACT, FIELD_BOOST, FOLDED_WHEN_EXACT, Clause, ParsedQuery,
-                        compound_terms)
+from .querylang import (COMPOUND, EXACT, FIELD_BOOST, FOLDED_WHEN_EXACT, STOPWORDS, Clause,
+                        ParsedQuery, compound_terms)
 from .schema import FACETS
-from .text import fold, normalize_token
+from .text import fold, normalize_token, syllables
+
+FOLDED_STOPWORDS = frozenset(fold(w) for w in STOPWORDS)
 
 __all__ = ["IndexArrays", "Scored", "evaluate"]
 
@@ -240,6 +242,26 @@ def evaluate(ix: IndexArrays, parsed: ParsedQuery, require_all: bool) -> Scored:
     mask = np.logical_or.reduce([g.mask for g in groups])
     score = np.sum([g.score for g in groups], axis=0)
     return Scored(mask & ix.live, score)
+
+
+def more_like(ix: IndexArrays, docnum: int, text: str, terms: int = 25) -> Scored:
+    """Documents sharing the most telling words of `text` (tf·idf), `docnum` itself excluded."""
+    counts: dict[str, int] = {}
+    for s in syllables(text):
+        word = fold(normalize_token(s.text))
+        if len(word) > 1 and not word[0].isdigit() and word not in FOLDED_STOPWORDS:
+            counts[word] = counts.get(word, 0) + 1
+    weighted = []
+    for word, tf in counts.items():
+        df = len(ix.postings("body_fold", word)[0])
+        if 1 < df < max(3, ix.n // 5):  # words of one document, or of most, tell nothing
+            weighted.append((tf * ix.idf(df), word))
+    out = Scored(np.zeros(ix.n, dtype=bool), np.zeros(ix.n, dtype=np.float32))
+    for weight, word in sorted(weighted, reverse=True)[:terms]:
+        _term(ix, "body_fold", word, weight, out)
+    out.mask[docnum] = False
+    out.mask &= ix.live
+    return out
 
 
 def facet_mask(ix: IndexArrays, facet: str, values: list[str]) -> np.ndarray:

@@ -199,3 +199,12 @@ def test_top_results_are_the_true_best_even_with_many_ties(tmp_path):
         everything = search(tmp_path / "i", SearchRequest(q=q, size=100))
         top = search(tmp_path / "i", SearchRequest(q=q, size=15))
         assert [h.score for h in top.hits] == [h.score for h in everything.hits[:15]]
+
+
+def test_related_articles_put_the_same_province_first(shared_seed_index):
+    from search.query import get_document
+
+    doc = get_document(shared_seed_index, "000_16468085dbf1e3df")
+    assert doc.related[0].id == "001_045948c02f9f6eb6"  # the other Điện Biên article
+    assert "000_16468085dbf1e3df" not in [h.id for h in doc.related]
+    assert len(doc.related) == 4
