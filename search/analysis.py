@@ -23,7 +23,7 @@ from typing import Iterator
 
 from whoosh.analysis import Filter, Token, Tokenizer
 
-from .text import _SYLLABLE, canonical_tones, fold
+from .text import _SYLLABLE, accented, canonical_tones, fold, folded
 
 __all__ = [
     "SyllableTokenizer",
@@ -79,26 +79,6 @@ class _Whole:
         return len(self.value)
 
 
-# Surface form → index form. A corpus has some 10^5 distinct surface forms, and these
-# filters run for every token of every document, so a plain dict beats recomputing.
-_ACCENTED: dict[str, str] = {}
-_FOLDED: dict[str, str] = {}
-
-
-def _accented(surface: str) -> str:
-    form = _ACCENTED.get(surface)
-    if form is None:
-        form = _ACCENTED[surface] = canonical_tones(surface.lower())
-    return form
-
-
-def _folded(surface: str) -> str:
-    form = _FOLDED.get(surface)
-    if form is None:
-        form = _FOLDED[surface] = fold(surface.lower())
-    return form
-
-
 class AccentFilter(Filter):
     """Lower-case and move tone marks to the canonical vowel (length-preserving)."""
 
@@ -107,7 +87,7 @@ class AccentFilter(Filter):
 
     def __call__(self, tokens):
         for t in tokens:
-            t.text = _accented(t.text)
+            t.text = accented(t.text)
             yield t
 
 
@@ -119,7 +99,7 @@ class FoldFilter(Filter):
 
     def __call__(self, tokens):
         for t in tokens:
-            t.text = _folded(t.text)
+            t.text = folded(t.text)
             yield t
 
 

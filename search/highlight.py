@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from html import escape
 
-from .text import Syllable, fold, normalize_token, syllables
+from .text import Syllable, accented, fold, folded, normalize_token, syllables
 
 __all__ = ["matches", "mark", "snippet"]
 
@@ -20,12 +20,12 @@ def matches(text: str, exact: set[str], loose: set[str],
             phrases: list[tuple[list[str], bool]]) -> list[tuple[int, int]]:
     """Character spans of `text` to mark, in order, not overlapping."""
     tokens = list(syllables(text))
-    accented = [normalize_token(t.text) for t in tokens]
-    folded = [fold(a) for a in accented]
-    hit = [a in exact or f in loose for a, f in zip(accented, folded)]
+    accented_forms = [accented(t.text) for t in tokens]
+    folded_forms = [folded(t.text) for t in tokens]
+    hit = [a in exact or f in loose for a, f in zip(accented_forms, folded_forms)]
     for phrase, strict in phrases:
         want = [normalize_token(w) for w in phrase]
-        have = accented if strict else folded
+        have = accented_forms if strict else folded_forms
         if not strict:
             want = [fold(w) for w in want]
         n = len(want)

@@ -22,6 +22,8 @@ __all__ = [
     "canonical_tones",
     "has_diacritics",
     "normalize_token",
+    "accented",
+    "folded",
     "Syllable",
     "syllables",
 ]
@@ -129,6 +131,28 @@ def _tone_position(bases: list[str], quality: list[str]) -> int | None:
     if size == 3:
         return start + 1
     return None
+
+
+# Surface form → index form, for the per-token hot paths (indexing, highlighting). A corpus
+# has some 10^5 distinct surface forms, so a plain dict beats recomputing.
+_ACCENTED: dict[str, str] = {}
+_FOLDED: dict[str, str] = {}
+
+
+def accented(surface: str) -> str:
+    """The accented index form of one NFC syllable: lower-case, canonical tones (cached)."""
+    form = _ACCENTED.get(surface)
+    if form is None:
+        form = _ACCENTED[surface] = canonical_tones(surface.lower())
+    return form
+
+
+def folded(surface: str) -> str:
+    """The folded index form of one NFC syllable: lower-case, no marks (cached)."""
+    form = _FOLDED.get(surface)
+    if form is None:
+        form = _FOLDED[surface] = fold(surface.lower())
+    return form
 
 
 def normalize_token(token: str) -> str:
