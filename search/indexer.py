@@ -27,7 +27,7 @@ from typing import Callable, Iterable
 from whoosh import index as whoosh_index
 
 from .analysis import compound_words
-from .corpus import Article, Rejected, Unchanged, read_corpus
+from .corpus import Article, Rejected, Unchanged, count_documents, read_corpus
 from .errors import IndexMissing, ReindexBusy, StaleIndex
 from .schema import SCHEMA_VERSION, UNKNOWN, build_schema
 
@@ -101,9 +101,9 @@ def _fields(article: Article) -> dict:
 PARALLEL_MIN_DOCS = 64  # below this, starting worker processes costs more than it saves
 
 
-def _writer(ix, jobs: int, workers: int):
-    """A writer that analyses and writes segments in `workers` processes for large jobs."""
-    if workers > 1 and jobs >= PARALLEL_MIN_DOCS:
+def _writer(ix, workers: int):
+    """A writer that analyses and writes segments in `workers` processes (if more than one)."""
+    if workers > 1:
         compound_words("Khởi động")  # load pyvi before forking, so the workers share it
         return ix.writer(procs=workers, multisegment=True, limitmb=128, batchsize=64)
     return ix.writer(limitmb=256)
@@ -141,9 +141,71 @@ def _known_hashes(ix) -> dict[str, str]:
         return {f["id"]: f["hash"] for f in s.all_stored_fields()}
 
 
+class _Generation:
+    """A new generation of the index, started only once there is something to change.
+
+    The first ``PARALLEL_MIN_DOCS`` changes are held back: a small update is written by one
+    plain writer, a large one by worker processes."""
+
+    def __init__(self, index_dir: Path, live: str | None, workers: int):
+        self.index_dir, self.live, self.workers = index_dir, live, workers
+        self.name = f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        self.pending: list[tuple[Article, bool]] = []
+        self.ix = self.writer = None
+
+    def add(self, article: Article, update: bool) -> None:
+        if self.writer is None:
+            self.pending.append((article, update))
+            if len(self.pending) >= PARALLEL_MIN_DOCS:
+                self._start(parallel=True)
+            return
+        self._write(article, update)
+
+    def _write(self, article: Article, update: bool) -> None:
+        if update:
+            self.writer.update_document(**_fields(article))
+        else:
+            self.writer.add_document(**_fields(article))
+
+    def _start(self, parallel: bool) -> None:
+        target = self.index_dir / self.name
+        if self.live:
+            shutil.copytree(self.index_dir / self.live, target, copy_function=os.link)
+            self.ix = whoosh_index.open_dir(str(target))
+        else:
+            target.mkdir()
+            self.ix = whoosh_index.create_in(str(target), build_schema())
+        self.writer = _writer(self.ix, self.workers if parallel else 1)
+        pending, self.pending = self.pending, []
+        for article, update in pending:
+            self._write(article, update)
+
+    def commit(self, removed: list[str]) -> int | None:
+        """Apply deletions and commit; the new document count, or None if nothing changed."""
+        if self.writer is None:
+            if not self.pending and not removed and self.live:
+                return None
+            self._start(parallel=False)
+        for doc_id in removed:
+            self.writer.delete_by_term("id", doc_id)
+        self.writer.commit()
+        count = self.ix.doc_count()
+        self.ix.close()
+        return count
+
+    def cancel(self) -> None:
+        if self.writer is not None:
+            self.writer.cancel()
+            self.ix.close()
+        shutil.rmtree(self.index_dir / self.name, ignore_errors=True)
+
+
 def reindex(corpus_dir: Path, index_dir: Path, full: bool = False,
             progress: Progress | None = None, workers: int | None = None) -> ReindexReport:
-    """Bring the index at `index_dir` up to date with the documents in `corpus_dir`."""
+    """Bring the index at `index_dir` up to date with the documents in `corpus_dir`.
+
+    Documents stream from the corpus into the writer: nothing but the ids seen is held in
+    memory, and `progress(done, total)` counts documents against a quick count made first."""
     started = time.perf_counter()
     corpus_dir, index_dir = Path(corpus_dir), Path(index_dir)
     if not corpus_dir.is_dir():
@@ -160,65 +222,39 @@ def reindex(corpus_dir: Path, index_dir: Path, full: bool = False,
         known = _known_hashes(live) if live else {}
         if live:
             live.close()
-
-        changed: list[Article] = []
+        previous = (current_generation(index_dir) or {}).get("generation", "")
+        generation = _Generation(index_dir, previous if live else None, workers or os.cpu_count() or 1)
+        total = count_documents(corpus_dir) if progress else 0
         seen: set[str] = set()
-        for item in read_corpus(corpus_dir, known):
-            if isinstance(item, Rejected):
-                report.rejected.append({"path": item.path, "reason": item.reason})
-                continue
-            if item.id in seen:
-                report.rejected.append({"path": getattr(item, "path", item.id),
-                                        "reason": f"duplicate document id {item.id!r}"})
-                continue
-            seen.add(item.id)
-            if isinstance(item, Unchanged):
-                report.unchanged += 1
-            else:
-                changed.append(item)
-                if item.id in known:
-                    report.updated += 1
-                else:
-                    report.added += 1
-        removed = [doc_id for doc_id in known if doc_id not in seen]
-        report.removed = len(removed)
-
-        current = current_generation(index_dir)
-        if live and not changed and not removed:
-            report.seconds = round(time.perf_counter() - started, 3)
-            return report
-        generation = f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
-        target = index_dir / generation
-        if live:
-            shutil.copytree(index_dir / current["generation"], target, copy_function=os.link)
-            ix = whoosh_index.open_dir(str(target))
-        else:
-            target.mkdir()
-            ix = whoosh_index.create_in(str(target), build_schema())
-        writer = _writer(ix, len(changed), workers or os.cpu_count() or 1)
         try:
-            for doc_id in removed:
-                writer.delete_by_term("id", doc_id)
-            total = len(changed)
-            for done, article in enumerate(changed, 1):
-                if article.id in known:
-                    writer.update_document(**_fields(article))
-                else:
-                    writer.add_document(**_fields(article))
+            for done, item in enumerate(read_corpus(corpus_dir, known), 1):
                 if progress:
-                    progress(done, total)
-            writer.commit()
+                    progress(done, max(total, done))
+                if isinstance(item, Rejected):
+                    report.rejected.append({"path": item.path, "reason": item.reason})
+                elif item.id in seen:
+                    report.rejected.append({"path": getattr(item, "path", item.id),
+                                            "reason": f"duplicate document id {item.id!r}"})
+                elif isinstance(item, Unchanged):
+                    seen.add(item.id)
+                    report.unchanged += 1
+                else:
+                    seen.add(item.id)
+                    update = item.id in known
+                    report.updated += update
+                    report.added += not update
+                    generation.add(item, update)
+            removed = [doc_id for doc_id in known if doc_id not in seen]
+            report.removed = len(removed)
+            count = generation.commit(removed)
         except BaseException:
-            writer.cancel()
-            ix.close()
-            shutil.rmtree(target, ignore_errors=True)
+            generation.cancel()
             raise
-        count = ix.doc_count()
-        ix.close()
-        _switch(index_dir, {"generation": generation, "schema_version": SCHEMA_VERSION,
-                            "documents": count, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                            "corpus": str(corpus_dir.resolve())})
-        _remove_old(index_dir, keep={generation, current["generation"] if current else ""})
+        if count is not None:
+            _switch(index_dir, {"generation": generation.name, "schema_version": SCHEMA_VERSION,
+                                "documents": count, "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                                "corpus": str(corpus_dir.resolve())})
+            _remove_old(index_dir, keep={generation.name, previous})
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 

@@ -167,3 +167,11 @@ def test_an_index_of_another_schema_version_is_refused(corpus, tmp_path):
 def test_missing_corpus_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match="corpus folder not found"):
         reindex(tmp_path / "nope", tmp_path / "index")
+
+
+def test_progress_counts_documents_against_a_first_count(tmp_path):
+    corpus = big_corpus(tmp_path, 70)
+    (corpus / "extra.txt").write_text("Bài lẻ\n\nTỉnh ủy họp.", encoding="utf-8")
+    calls = []
+    reindex(corpus, tmp_path / "index", workers=1, progress=lambda done, total: calls.append((done, total)))
+    assert calls[0] == (1, 71) and calls[-1] == (71, 71)
