@@ -50,11 +50,11 @@ class _Progress:
     def __call__(self, done: int, total: int) -> None:
         if self.tty:
             if self.bar is None:
-                self.bar = click.progressbar(length=total, label="Phân tích và ghi chỉ mục",
-                                             show_pos=True, show_eta=True, file=sys.stderr,
-                                             item_show_func=lambda _: self._rate(done))
+                self.bar = click.progressbar(length=total, label="Indexing", show_pos=True,
+                                             show_eta=True, file=sys.stderr, item_show_func=lambda rate: rate)
                 self.bar.__enter__()
-            self.bar.update(done - self.bar.pos)
+            self.bar.length = max(self.bar.length, total)
+            self.bar.update(done - self.bar.pos, current_item=self._rate(done))
         elif time.monotonic() - self.last > 5 or done == total:
             self.last = time.monotonic()
             click.echo(f"indexed {done}/{total} articles ({self._rate(done)})", err=True)
