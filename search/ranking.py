@@ -89,7 +89,8 @@ class IndexArrays:
                 lengths = np.zeros(self.n, dtype=np.float32)
                 for reader, offset in self.leaves:
                     for docnum in range(reader.doc_count_all()):
-                        lengths[offset + docnum] = reader.doc_field_length(docnum, field, 0)
+                        # Whoosh returns None, not the default, for an empty field.
+                        lengths[offset + docnum] = reader.doc_field_length(docnum, field, 0) or 0
                 average = float(lengths[self.live].mean()) if self.live.any() else 1.0
                 b = B[field]
                 self._norms[field] = (K1 * (1 - b + b * lengths / max(average, 1.0))).astype(np.float32)

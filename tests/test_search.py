@@ -208,3 +208,21 @@ def test_related_articles_put_the_same_province_first(shared_seed_index):
     assert doc.related[0].id == "001_045948c02f9f6eb6"  # the other Điện Biên article
     assert "000_16468085dbf1e3df" not in [h.id for h in doc.related]
     assert len(doc.related) == 4
+
+
+def test_documents_with_an_empty_field_do_not_spoil_scores(tmp_path):
+    import json as _json
+
+    from search.indexer import reindex
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    records = [{"id": str(i), "title": "" if i % 2 else f"Bí thư Tỉnh ủy số {i}",
+                "body": f"Bí thư Tỉnh ủy làm việc với huyện số {i}. " * (1 + i % 3)} for i in range(30)]
+    (corpus / "news.jsonl").write_text("\n".join(_json.dumps(r, ensure_ascii=False) for r in records),
+                                       encoding="utf-8")
+    reindex(corpus, tmp_path / "i", full=True, workers=1)
+    result = search(tmp_path / "i", SearchRequest(q="bi thu tinh uy", size=10, page=3))
+    assert result.total == 30
+    assert len(result.hits) == 10
+    assert all(h.score > 0 for h in result.hits)
