@@ -8,7 +8,7 @@ PORT ?= 5000
 CORPUS ?= corpus
 INDEX ?= index
 
-.PHONY: run test install install-test reindex bench clean
+.PHONY: run test install install-test chromium reindex bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,18 @@ reindex: install
 run: reindex
 	$(BIN)/vnsearch serve --host $(HOST) --port $(PORT) --index $(INDEX)
 
-test: install-test
+# The browser tests (tests/test_browser.py) drive Debian's chromium through Playwright, which
+# never downloads a browser of its own. Installed here when missing (as root, or with sudo
+# when it needs no password); when it cannot be, those tests are skipped and say why.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then sudo=; else sudo="sudo -n"; fi; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  echo "installing chromium with apt-get (for the browser tests)"; \
+	  { $$sudo apt-get install -y -q chromium || { $$sudo apt-get update -q && $$sudo apt-get install -y -q chromium; }; } >/dev/null \
+	    || echo "could not install chromium: the browser tests will be skipped" >&2; }
+
+test: install-test chromium
 	$(BIN)/python -m pytest
 
 bench: install-test

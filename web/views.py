@@ -1,27 +1,51 @@
-"""The blueprint: search page, article page, JSON API, health check."""
+"""The blueprint: search page, article page, JSON API, health check.
+
+Every URL a page links to (facet toggles, chips, pages, sort) is built here; the templates
+only render what they are given.
+"""
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
 
 from search.errors import BadQuery, IndexMissing, StaleIndex, UnknownDocument
-from search.query import MAX_QUERY_CHARS, SearchRequest, get_document, request_from_params, search
+from search.gazetteer import gazetteer, key
+from search.query import (MAX_QUERY_CHARS, UNKNOWN_LABEL, SearchRequest, get_document,
+                          request_from_params, search)
 from search.schema import FACETS
+from search.text import nfc
 
 bp = Blueprint("views", __name__)
 
 FACET_LABELS = {"province": "Tỉnh, thành", "province_2025": "Tỉnh sau sáp nhập 2025",
                 "secretary": "Bí thư Tỉnh ủy", "year": "Năm"}
+FILTER_PLACEHOLDERS = {"province": "Gõ tên tỉnh…", "province_2025": "Gõ tên tỉnh…",
+                       "secretary": "Gõ tên bí thư…"}
 SORT_LABELS = {"relevance": "Liên quan nhất", "newest": "Mới nhất", "oldest": "Cũ nhất"}
 STATE_KEYS = ("q", *FACETS, "from", "to", "sort", "size")
+TOP_VALUES = 10  # facet values shown before "Xem thêm"
+PAGE_WINDOW = 2  # page links either side of the current one
+BAD_PARAMETER = {  # the web page's words for a BadQuery about each parameter
+    "from": "Ngày trong ô “Từ ngày” không hợp lệ.",
+    "to": "Ngày trong ô “Đến ngày” không hợp lệ.",
+    "sort": "Cách sắp xếp không hợp lệ.",
+    "page": "Số trang không hợp lệ.",
+    "size": "Số kết quả mỗi trang phải từ 1 đến 100.",
+    "year": "Năm không hợp lệ (ví dụ: 2023).",
+}
 
 
 def _index_dir() -> Path:
     return Path(current_app.config["INDEX_DIR"])
 
+
+# --- URLs of the search state --------------------------------------------------------------
 
 def _state() -> list[tuple[str, str]]:
     """The request's search state as (name, value) pairs, without the page number."""
@@ -37,98 +61,225 @@ def _href(state: list[tuple[str, str]], **changes) -> str:
     return url_for("views.search_page") + ("?" + urlencode(pairs) if pairs else "")
 
 
+def _hidden(state, *without: str) -> list[tuple[str, str]]:
+    """The state a form must carry in hidden fields, less the fields it asks for itself."""
+    return [(k, v) for k, v in state if k not in without]
+
+
+def _same(facet: str, raw: str, value: str) -> bool:
+    """Whether a filter as typed ("dien bien", "Tỉnh Điện Biên", "Bắc Cạn") names a facet value."""
+    if key(raw) == key(value):
+        return True
+    lookup = {"province": gazetteer().province, "province_2025": gazetteer().unit_2025}.get(facet)
+    found = lookup(raw) if lookup else None
+    return found is not None and found.short_name == value
+
+
+def _display(facet: str, raw: str, result) -> str:
+    """The facet value that a filter as typed stands for, for chips."""
+    for fv in result.facets.get(facet, []):
+        if _same(facet, raw, fv.value):
+            return fv.value
+    return nfc(raw).strip()
+
+
 def _toggle(state, facet: str, value: str) -> str:
+    """The URL that adds `value` to the facet's filter, or removes it (in any spelling)."""
     current = [v for k, v in state if k == facet]
-    values = [v for v in current if v != value] if value in current else current + [value]
-    return _href(state, **{facet: values})
+    kept = [v for v in current if not _same(facet, v, value)]
+    return _href(state, **{facet: kept if len(kept) < len(current) else current + [value]})
+
+
+# --- what the search page shows ------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _known_names() -> dict[str, tuple[str, ...]]:
+    """Provinces, 2025 provinces and secretaries of the gazetteer, for type-ahead lists."""
+    g = gazetteer()
+    return {"province": tuple(p.short_name for p in g.provinces),
+            "province_2025": tuple(u.short_name for u in g.units_2025),
+            "secretary": tuple(s.name for s in g.secretaries)}
+
+
+def _suggestions(facet: str, values) -> list[str]:
+    """Names to suggest while typing in a facet's filter box: the gazetteer's and the facet's."""
+    names = {key(n): n for n in _known_names().get(facet, ())}
+    for fv in values:
+        names.setdefault(key(fv.value), fv.value)
+    return sorted(names.values(), key=lambda n: (n == UNKNOWN_LABEL, key(n), n))
 
 
 def _facet_view(result, state) -> list[dict]:
-    """Facets as the template shows them: label, values with count, selected and toggle URL."""
+    """Facets as the template shows them: the top values, the rest under "Xem thêm", a
+    filter box with suggestions; each value with its count, selected flag and toggle URL."""
     shown = []
     for facet in FACETS:
         values = result.facets.get(facet, [])
-        selected_raw = {v for k, v in state if k == facet}
-        canon = set(result.filters.get(facet, []))
-        items = []
-        for fv in values:
-            raw = next((r for r in selected_raw if r == fv.value), None) if fv.selected else None
-            items.append({"value": fv.value, "count": fv.count, "selected": fv.selected,
-                          "href": _toggle(state, facet, raw or fv.value)})
-        shown.append({"name": facet, "label": FACET_LABELS[facet], "values": items, "active": bool(canon)})
+        items = [{"value": fv.value, "count": fv.count, "selected": fv.selected,
+                  "unknown": fv.value == UNKNOWN_LABEL, "href": _toggle(state, facet, fv.value)}
+                 for fv in values]
+        # "Không rõ" closes the list of the top values; selected values are never hidden.
+        known = [i for i in items if not i["unknown"]]
+        top = known[:TOP_VALUES] + [i for i in known[TOP_VALUES:] if i["selected"]]
+        more = [i for i in known[TOP_VALUES:] if not i["selected"]]
+        top += [i for i in items if i["unknown"]]
+        view = {"name": facet, "label": FACET_LABELS[facet], "values": top, "more": more,
+                "active": any(i["selected"] for i in items), "filter": None}
+        if facet in FILTER_PLACEHOLDERS:
+            view["filter"] = {"placeholder": FILTER_PLACEHOLDERS[facet],
+                              "hidden": _hidden(state, "page"),
+                              "options": _suggestions(facet, values)}
+        shown.append(view)
     return shown
 
 
-def _chips(state) -> list[dict]:
-    chips = []
+def _chips(state, result, req: SearchRequest | None) -> list[dict]:
+    """Active filters, each with the URL that removes it."""
+    chips, seen = [], set()
     for k, v in state:
         if k in FACETS:
-            chips.append({"label": f"{FACET_LABELS[k]}: {v}", "href": _toggle(state, k, v)})
-        elif k in ("from", "to"):
-            chips.append({"label": ("Từ ngày " if k == "from" else "Đến ngày ") + v,
+            label = _display(k, v, result)
+            if (k, label) not in seen:
+                seen.add((k, label))
+                chips.append({"label": f"{FACET_LABELS[k]}: {label}", "href": _toggle(state, k, label)})
+    for k, day in (("from", req and req.date_from), ("to", req and req.date_to)):
+        if day:
+            chips.append({"label": ("Từ ngày " if k == "from" else "Đến ngày ") + day.strftime("%d/%m/%Y"),
                           "href": _href(state, **{k: None})})
     return chips
 
 
-def _pages(result, state) -> dict:
-    last = max(1, -(-result.total // result.size))
-    window = range(max(1, result.page - 2), min(last, result.page + 2) + 1)
-    return {
-        "current": result.page, "last": last,
-        "prev": _href(state, page=str(result.page - 1)) if result.page > 1 else None,
-        "next": _href(state, page=str(result.page + 1)) if result.page < last else None,
-        "links": [{"n": n, "href": _href(state, page=str(n)), "current": n == result.page} for n in window],
-    }
+def _last_page(result) -> int:
+    return max(1, -(-result.total // result.size))
+
+
+def _pages(result, state) -> dict | None:
+    """Pagination: previous, next, the first, the last and a window around the current page."""
+    last = _last_page(result)
+    if last == 1 and result.page == 1:
+        return None
+    current = result.page
+
+    def href(n: int) -> str:
+        return _href(state, page=None if n == 1 else str(n))
+
+    numbers = sorted({1, last, *range(max(1, current - PAGE_WINDOW), min(last, current + PAGE_WINDOW) + 1)})
+    links, previous = [], 0
+    for n in numbers:
+        if n > previous + 1:
+            links.append({"gap": True})
+        links.append({"n": n, "href": href(n), "current": n == current, "gap": False})
+        previous = n
+    return {"current": current, "last": last, "links": links,
+            "prev": href(min(current - 1, last)) if current > 1 else None,
+            "next": href(current + 1) if current < last else None}
+
+
+def _sort_view(state, req: SearchRequest | None) -> dict:
+    """The sort selector: its options and the state it carries."""
+    chosen = request.args.get("sort") or ("relevance" if req and req.q else "newest")
+    return {"hidden": _hidden(state, "sort", "page"),
+            "options": [{"value": v, "label": label, "selected": v == chosen} for v, label in SORT_LABELS.items()]}
+
+
+def _dates_view(state, req: SearchRequest | None) -> dict:
+    """The date range form: its values (ISO, as date inputs want) and the state it carries."""
+    return {"hidden": _hidden(state, "from", "to", "page"),
+            "from": req.date_from.isoformat() if req and req.date_from else "",
+            "to": req.date_to.isoformat() if req and req.date_to else ""}
+
+
+def _bad_query_message(error: BadQuery, q: str) -> str:
+    """What went wrong, in Vietnamese."""
+    q = nfc(q).strip()
+    if len(q) > MAX_QUERY_CHARS:
+        return (f"Câu tìm kiếm quá dài ({vn_int(len(q))} ký tự). Hãy rút gọn còn tối đa "
+                f"{vn_int(MAX_QUERY_CHARS)} ký tự.")
+    text = str(error)
+    if "'from' is after 'to'" in text:
+        return "Ngày trong ô “Từ ngày” đang sau ngày trong ô “Đến ngày”."
+    for name, message in BAD_PARAMETER.items():
+        if f"'{name}'" in text:
+            return message
+    return "Không hiểu yêu cầu tìm kiếm này."
 
 
 def _request() -> SearchRequest:
     return request_from_params(request.args.get, request.args.getlist)
 
 
+# --- pages ---------------------------------------------------------------------------------
+
+def _no_index(error: Exception):
+    return render_template("no_index.html", error=str(error)), 503
+
+
 @bp.get("/")
 @bp.get("/search")
 def search_page():
     state = _state()
-    ctx = {"q": request.args.get("q", ""), "state": state, "sort_labels": SORT_LABELS,
-           "max_query": MAX_QUERY_CHARS, "args": request.args}
+    q = request.args.get("q", "")
+    ctx = {"q": q, "max_query": MAX_QUERY_CHARS, "header_hidden": _hidden(state, "q", "page")}
     try:
         req = _request()
     except BadQuery as e:
-        return render_template("search.html", error=str(e), **ctx), 400
-    if request.path == "/" and not request.args:
-        try:
-            result = search(_index_dir(), SearchRequest(size=5))
-        except (IndexMissing, StaleIndex) as e:
-            return render_template("no_index.html", error=str(e)), 503
-        return render_template("search.html", home=True, result=result, facets=_facet_view(result, state),
-                               chips=[], pages=None, **ctx)
+        return render_template("search.html", error=_bad_query_message(e, q),
+                               restart_href=_href([], q=q[:MAX_QUERY_CHARS] or None), **ctx), 400
+    home = request.path == "/" and not request.args
     try:
-        result = search(_index_dir(), req)
+        result = search(_index_dir(), SearchRequest(size=5) if home else req)
     except (IndexMissing, StaleIndex) as e:
-        return render_template("no_index.html", error=str(e)), 503
-    return render_template("search.html", result=result, facets=_facet_view(result, state),
-                           chips=_chips(state), pages=_pages(result, state),
-                           suggestion_href=_href(state, q=result.suggestion) if result.suggestion else None,
-                           clear_href=_href([(k, v) for k, v in state if k in ("q", "sort", "size")]),
-                           **ctx)
+        return _no_index(e)
+    chips = [] if home else _chips(state, result, req)
+    return render_template(
+        "search.html", home=home, result=result, facets=_facet_view(result, state), chips=chips,
+        active_filters=len(chips), pages=None if home else _pages(result, state),
+        sort=_sort_view(state, req), dates=_dates_view(state, req),
+        suggestion_href=_href(state, q=result.suggestion) if result.suggestion else None,
+        clear_href=_href(_hidden(state, *FACETS, "from", "to")),
+        first_page_href=_href(state) if result.total and not result.hits else None,
+        last_page=_last_page(result), first_number=(result.page - 1) * result.size + 1,
+        browse_href=_href([]), **ctx)
+
+
+def _paragraphs(html: str) -> list[str]:
+    """The highlighted body split at line breaks; a <mark> that spans one is closed and reopened."""
+    out, inside = [], False
+    for part in re.split(r"\s*\n\s*", html):
+        if not part:
+            continue
+        text = ("<mark>" if inside else "") + part
+        inside = text.count("<mark>") > text.count("</mark>")
+        out.append(text + ("</mark>" if inside else ""))
+    return out
+
+
+def _back_href(q: str) -> str:
+    """Back to the results the reader came from (same site only), else to a search for `q`."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host and referrer.path in (url_for("views.search_page"), "/"):
+        return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return _href([("q", q)] if q else [])
 
 
 @bp.get("/doc/<path:doc_id>")
 def document_page(doc_id: str):
-    q = request.args.get("q", "")[:MAX_QUERY_CHARS]
+    q = nfc(request.args.get("q", "")).strip()[:MAX_QUERY_CHARS]
     try:
         doc = get_document(_index_dir(), doc_id, q=q)
     except (IndexMissing, StaleIndex) as e:
-        return render_template("no_index.html", error=str(e)), 503
+        return _no_index(e)
     except UnknownDocument:
-        return render_template("error.html", code=404, message="Không tìm thấy bài viết này."), 404
-    paragraphs = [p for p in doc.body_html.split("\n\n") if p.strip()]
-    links = {f: _href([], **{f: getattr(doc, f)}) for f in ("province", "province_2025", "secretary")
-             if getattr(doc, f)}
-    if doc.date:
-        links["year"] = _href([], year=doc.date[:4])
-    return render_template("doc.html", doc=doc, paragraphs=paragraphs, links=links, q=q,
-                           back=request.args.get("back"))
+        return render_template("error.html", code=404, title="Không tìm thấy bài viết",
+                               message="Không có bài viết nào với địa chỉ này. Có thể bài đã bị gỡ khỏi chỉ mục."), 404
+    facts = [{"label": "Ngày", "value": vn_date(doc.date) if doc.date else UNKNOWN_LABEL, "datetime": doc.date,
+              "href": _href([], year=doc.date[:4] if doc.date else UNKNOWN_LABEL)}]
+    for facet in ("province", "province_2025", "secretary"):
+        value = getattr(doc, facet) or UNKNOWN_LABEL
+        facts.append({"label": FACET_LABELS[facet], "value": value, "href": _href([], **{facet: value})})
+    url = doc.url if doc.url and urlsplit(doc.url).scheme in ("http", "https") else None
+    return render_template("doc.html", doc=doc, paragraphs=_paragraphs(doc.body_html), facts=facts,
+                           url=url, q=q, back_href=_back_href(q), max_query=MAX_QUERY_CHARS)
 
 
 @bp.get("/api/search")
@@ -166,24 +317,30 @@ def healthz():
 
 
 def register_error_pages(app) -> None:
-    """404 and 500 pages in the site's style (JSON under /api/), never a traceback."""
+    """Error pages in the site's style (JSON under /api/), never a traceback."""
 
     def wants_json() -> bool:
         return request.path.startswith("/api/")
 
-    @app.errorhandler(404)
-    def not_found(_):
+    @app.errorhandler(HTTPException)
+    def http_error(e: HTTPException):
         if wants_json():
-            return jsonify(error="not found"), 404
-        return render_template("error.html", code=404, message="Không tìm thấy trang này."), 404
+            return jsonify(error=e.description if e.code != 404 else "not found"), e.code
+        if e.code == 404:
+            return render_template("error.html", code=404, title="Không tìm thấy trang",
+                                   message="Không tìm thấy trang này. Địa chỉ có thể đã sai hoặc trang đã bị gỡ."), 404
+        return render_template("error.html", code=e.code, title=f"Lỗi {e.code}",
+                               message="Yêu cầu này không thực hiện được."), e.code
 
     @app.errorhandler(500)
     def server_error(_):
         if wants_json():
             return jsonify(error="internal error"), 500
-        return render_template("error.html", code=500,
-                               message="Đã có lỗi xảy ra phía máy chủ. Vui lòng thử lại sau."), 500
+        return render_template("error.html", code=500, title="Lỗi máy chủ",
+                               message="Đã có lỗi xảy ra phía máy chủ. Vui lòng thử lại sau ít phút."), 500
 
+
+# --- Vietnamese formats --------------------------------------------------------------------
 
 @bp.app_template_filter("vn_int")
 def vn_int(n: int) -> str:
