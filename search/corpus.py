@@ -146,9 +146,18 @@ def _read_jsonl(prefix: str, path: Path, data: bytes, known: dict) -> Iterator[A
             yield Rejected(str(path), f"not a readable gzip file: {e}")
             return
     seen: set[str] = set()
+    # An unchanged line has the hash already indexed: skip parsing it at all.
+    unchanged = {digest: doc_id[len(prefix) + 1:] for doc_id, digest in known.items()
+                 if doc_id.startswith(prefix + "/")}
     for number, line in enumerate(data.splitlines(), start=1):
         where = f"{path}:{number}"
         if not line.strip():
+            continue
+        digest = _hash(line)
+        rid = unchanged.get(digest)
+        if rid is not None and rid not in seen:
+            seen.add(rid)
+            yield Unchanged(f"{prefix}/{rid}")
             continue
         try:
             record = json.loads(line)
@@ -166,14 +175,11 @@ def _read_jsonl(prefix: str, path: Path, data: bytes, known: dict) -> Iterator[A
             yield Rejected(where, "missing 'id'" if rid is None else f"duplicate id {rid!r}")
             continue
         seen.add(str(rid))
-        if known.get(f"{prefix}/{rid}") == _hash(line):
-            yield Unchanged(f"{prefix}/{rid}")
-            continue
         title = record.get("title") if isinstance(record.get("title"), str) else None
         given = {k: record[k] for k in ("url", "source") if isinstance(record.get(k), str) and record[k]}
         text = nfc("\n".join(filter(None, [title, body])))
         date = record.get("date") if isinstance(record.get("date"), str) else None
-        yield _from_text(f"{prefix}/{rid}", where, text, _hash(line), title=nfc(title) if title else None,
+        yield _from_text(f"{prefix}/{rid}", where, text, digest, title=nfc(title) if title else None,
                          date_hint=date, **given)
 
 

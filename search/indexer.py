@@ -136,9 +136,17 @@ class _Lock:
         self.file.close()
 
 
-def _known_hashes(ix) -> dict[str, str]:
-    with ix.searcher() as s:
-        return {f["id"]: f["hash"] for f in s.all_stored_fields()}
+DOCUMENTS = "documents.json"  # id → content hash of a generation, for incremental runs
+
+
+def _known_hashes(index_dir: Path, generation: str, ix) -> dict[str, str]:
+    """Id → content hash of every indexed document (from the generation's list if it has one,
+    else from the stored fields, which means reading every article)."""
+    try:
+        return json.loads((index_dir / generation / DOCUMENTS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        with ix.searcher() as s:
+            return {f["id"]: f["hash"] for f in s.all_stored_fields()}
 
 
 class _Generation:
@@ -219,13 +227,14 @@ def reindex(corpus_dir: Path, index_dir: Path, full: bool = False,
                 live = open_index(index_dir)
             except (IndexMissing, StaleIndex):
                 live = None
-        known = _known_hashes(live) if live else {}
+        previous = (current_generation(index_dir) or {}).get("generation", "")
+        known = _known_hashes(index_dir, previous, live) if live else {}
         if live:
             live.close()
-        previous = (current_generation(index_dir) or {}).get("generation", "")
         generation = _Generation(index_dir, previous if live else None, workers or os.cpu_count() or 1)
         total = count_documents(corpus_dir) if progress else 0
         seen: set[str] = set()
+        hashes: dict[str, str] = {}
         try:
             for done, item in enumerate(read_corpus(corpus_dir, known), 1):
                 if progress:
@@ -238,8 +247,10 @@ def reindex(corpus_dir: Path, index_dir: Path, full: bool = False,
                 elif isinstance(item, Unchanged):
                     seen.add(item.id)
                     report.unchanged += 1
+                    hashes[item.id] = known[item.id]
                 else:
                     seen.add(item.id)
+                    hashes[item.id] = item.hash
                     update = item.id in known
                     report.updated += update
                     report.added += not update
@@ -247,6 +258,8 @@ def reindex(corpus_dir: Path, index_dir: Path, full: bool = False,
             removed = [doc_id for doc_id in known if doc_id not in seen]
             report.removed = len(removed)
             count = generation.commit(removed)
+            if count is not None:
+                (index_dir / generation.name / DOCUMENTS).write_text(json.dumps(hashes), encoding="utf-8")
         except BaseException:
             generation.cancel()
             raise

@@ -175,3 +175,20 @@ def test_progress_counts_documents_against_a_first_count(tmp_path):
     calls = []
     reindex(corpus, tmp_path / "index", workers=1, progress=lambda done, total: calls.append((done, total)))
     assert calls[0] == (1, 71) and calls[-1] == (71, 71)
+
+
+def test_incremental_jsonl_reparses_only_changed_lines(tmp_path, monkeypatch):
+    corpus = big_corpus(tmp_path, 100)
+    index = tmp_path / "index"
+    reindex(corpus, index, workers=1)
+    assert (index / current_generation(index)["generation"] / "documents.json").exists()
+    lines = (corpus / "many.jsonl").read_text(encoding="utf-8").splitlines()
+    lines[7] = json.dumps({"id": "7", "title": "Bài đã sửa", "body": "Tỉnh ủy họp bàn."}, ensure_ascii=False)
+    del lines[9]
+    (corpus / "many.jsonl").write_text("\n".join(lines), encoding="utf-8")
+    parsed = []
+    real_loads = json.loads
+    monkeypatch.setattr("search.corpus.json.loads", lambda s, *a, **k: parsed.append(s) or real_loads(s, *a, **k))
+    assert report_counts(reindex(corpus, index, workers=1)) == (0, 1, 1, 98, 0)
+    assert len([s for s in parsed if isinstance(s, bytes)]) == 1  # unchanged lines: hash alone
+    assert [h.id for h in search(index, SearchRequest(q="Bài đã sửa")).hits][:1] == ["many/7"]
