@@ -111,6 +111,8 @@ class IndexArrays:
             if (field, term) not in reader:
                 continue
             m = reader.postings(field, term)
+            while not hasattr(m, "_read_data"):  # deletions wrap it; `live` masks them instead
+                m = m.child
             # Whoosh==2.7.4's W3LeafMatcher stores postings in blocks of delta-coded ids and
             # weights; decoding a whole block with numpy avoids a Python step per posting
             # (private API of the pinned version; tests compare with Whoosh's own reading).
