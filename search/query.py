@@ -8,6 +8,7 @@ columns, and only the shown hits are highlighted.
 
 from __future__ import annotations
 
+import gc
 import re
 import threading
 import time
@@ -226,6 +227,9 @@ class _Searchers:
             arrays = IndexArrays(ix.searcher(weighting=WEIGHTING))
             # The previous searcher is left to the garbage collector: a request may still use it.
             self._open[key] = (generation, ix, arrays)
+            # The searcher's long-lived objects need no collecting: keeping them out of the
+            # collector's scans avoids 30 ms pauses in the middle of queries.
+            gc.freeze()
             return arrays
 
 

@@ -1,0 +1,42 @@
+"""search.highlight: marks on the original text, the same by regex as token by token."""
+
+import pytest
+
+from search.highlight import _matches_by_syllables, mark, matches, snippet
+from search.querylang import highlight_terms, parse
+
+from .conftest import SEEDS
+
+QUERIES = ["Trần Quốc Cường", "tran quoc cuong", "bi thu tinh uy", "Tỉnh uỷ", "UBND", "ủy ban nhân dân",
+           '"ban chấp hành"', '"ban chap hanh" dang bo', "hội nghị -covid", "MTTQ Tủa Chùa", "29/6", "6,7%",
+           "Sơn La", "son la", "khóa XIV", "khoá xiv", "quốc phòng an ninh", "Điện Biên OR Lạng Sơn"]
+
+
+@pytest.mark.parametrize("q", QUERIES)
+def test_regex_marks_equal_token_by_token_marks(q):
+    terms = highlight_terms(parse(q))
+    for path in sorted(SEEDS.glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        assert matches(text, *terms) == _matches_by_syllables(text, *terms)
+
+
+@pytest.mark.parametrize("q, text, marked", [
+    ("tinh uy", "Ban Thường vụ Tỉnh ủy và tỉnh uỷ", "Ban Thường vụ <mark>Tỉnh ủy</mark> và <mark>tỉnh uỷ</mark>"),
+    ("Tỉnh ủy", "Tỉnh uỷ, tinh uy", "<mark>Tỉnh uỷ</mark>, tinh uy"),
+    ("bí thư", "anh bị thu giữ", "anh <mark>bị thu</mark> giữ"),  # only a folded match: mark it
+    ("UBND", "Chủ tịch Ủy ban nhân dân tỉnh và UBND huyện",
+     "Chủ tịch <mark>Ủy ban nhân dân</mark> tỉnh và <mark>UBND</mark> huyện"),
+    ("a", "<b>a</b> & b", "&lt;b&gt;<mark>a</mark>&lt;/b&gt; &amp; b"),
+    ("ho", "Hồ Chí Minh, hộ nghèo, Hoà", "<mark>Hồ</mark> Chí Minh, <mark>hộ</mark> nghèo, Hoà"),
+])
+def test_marks(q, text, marked):
+    assert mark(text, matches(text, *highlight_terms(parse(q)))) == marked
+
+
+def test_snippet_is_around_the_best_passage():
+    text = ("Mở đầu không liên quan. " * 30) + "Đồng chí Trần Quốc Cường, Bí thư Tỉnh ủy, phát biểu. " + \
+           ("Phần kết không liên quan. " * 30)
+    out = snippet(text, matches(text, *highlight_terms(parse("Trần Quốc Cường"))))
+    assert "<mark>Trần Quốc Cường</mark>" in out
+    assert out.startswith("… ") and out.endswith(" …")
+    assert len(out) < 320
