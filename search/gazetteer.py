@@ -18,7 +18,7 @@ from importlib import resources
 
 from .text import canonical_tones, fold, nfc
 
-__all__ = ["Province", "Unit2025", "SecretaryTerm", "Outlet", "Gazetteer", "gazetteer", "key"]
+__all__ = ["Province", "Unit2025", "SecretaryTerm", "Outlet", "Gazetteer", "gazetteer", "key", "name_key"]
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,14 @@ class Province:
     spellings: tuple[str, ...]
     code_2025: str
     name_2025: str
-    is_city: bool  # centrally-run city: its Party committee is a "Thành ủy"
+    is_city: bool  # centrally-run city (today): its Party committee is a "Thành ủy"
+    city_since: date | None = None  # when that is recent (Huế: 2025-01-01)
+
+    def is_city_on(self, day: date | None) -> bool:
+        """True when the province was a centrally-run city on `day` (unknown day: the older status)."""
+        if not self.is_city or self.city_since is None:
+            return self.is_city
+        return day is not None and day >= self.city_since
 
 
 @dataclass(frozen=True)
@@ -128,6 +135,7 @@ class Gazetteer:
         self._by_key: dict[str, Province] = {}
         self._unit_by_key: dict[str, Unit2025] = {}
         self._by_code: dict[str, Province] = {}
+        self._terms_by_name: dict[str, list[SecretaryTerm]] = {}
         self._load()
 
     def _load(self) -> None:
@@ -143,7 +151,8 @@ class Gazetteer:
                 code=r["code"], name=r["name"], short_name=r["short_name"],
                 spellings=tuple(dict.fromkeys(s for s in spellings if s)),
                 code_2025=r["code_2025"], name_2025=r["name_2025"],
-                is_city=r["name"].startswith("Thành phố"),
+                is_city=r["unit_type"] == "Thành phố Trung ương",
+                city_since=_date(r["city_since"]),
             )
             self.provinces.append(province)
             self._by_code[province.code] = province
@@ -164,6 +173,8 @@ class Gazetteer:
             self.outlets.append(Outlet(r["province_code"], r["outlet_name"], r["domain"].lower(),
                                        datelines, r["confidence"]))
         self.secretaries = [self._with_successor_end(t) for t in self.secretaries]
+        for term in self.secretaries:
+            self._terms_by_name.setdefault(name_key(term.name), []).append(term)
 
     def _with_successor_end(self, term: SecretaryTerm) -> SecretaryTerm:
         """Close an open dated term the day before the next person's recorded start."""
@@ -190,8 +201,7 @@ class Gazetteer:
 
     def terms_of(self, name: str) -> list[SecretaryTerm]:
         """Every recorded term of the person with this name (any tone style)."""
-        wanted = name_key(name)
-        return [t for t in self.secretaries if name_key(t.name) == wanted]
+        return list(self._terms_by_name.get(name_key(name), ()))
 
     def secretary_on(self, province: Province, day: date) -> list[SecretaryTerm]:
         """Recorded secretaries of `province` on `day`; dated terms win over undated ones."""

@@ -16,6 +16,24 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parent / "search" / "data"
 
+# Provinces that became centrally-run cities recently, so that before that day their
+# "Thành ủy" was a city-level (district) committee inside the province. Source: the
+# reference's SOURCES.md, "Reorganisation (2025) pages": Huế became a centrally-run city on
+# 1/1/2025 (Resolution 175/2024/QH15, per S1c). Other centrally-run cities predate online news.
+CITY_SINCE = {"46": ("2025-01-01", "S1c (Resolution 175/2024/QH15), per SOURCES.md")}
+DERIVED_NOTE = """
+
+## Columns added by tools/derive_data.py
+
+* provinces.csv `short_name` (the official name without "Tỉnh"/"Thành phố"), `code_2025` and
+  `name_2025` (from `merged_into_2025` and provinces_2025.csv), `unit_type` (copied),
+  `city_since` / `city_since_source` (the day a province became a centrally-run city when that is
+  recent: Huế, 2025-01-01, per S1c), and `aliases_confidence`: every alias is a press convention
+  added by the compiler and **unverified** (see "Editorial aliases" above).
+* secretaries.csv and outlets.csv are the reference tables with their columns reordered; their
+  `source` and `confidence` columns are kept as they are.
+"""
+
 
 def read(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as f:
@@ -48,6 +66,9 @@ def main(ref: Path) -> None:
             "code": r["code"], "name": r["name"], "short_name": short_name(r["name"]),
             "ascii_name": r["ascii_name"], "aliases": r["aliases"],
             "code_2025": code_2025, "name_2025": units[code_2025]["short_name"],
+            "unit_type": r["unit_type"],
+            "city_since": CITY_SINCE.get(r["code"], ("", ""))[0],
+            "city_since_source": CITY_SINCE.get(r["code"], ("", ""))[1],
             "source_ids": r["source_ids"],
             "aliases_confidence": "unverified (press conventions added by the compiler)",
         })
@@ -61,6 +82,10 @@ def main(ref: Path) -> None:
     outlets = read(ref / "outlets.csv")
     write(DATA / "outlets.csv", ["province_code", "province", "outlet_name", "domain",
                                  "dateline_abbrev", "outlet_type", "confidence", "source", "note"], outlets)
+
+    sources = (ref / "SOURCES.md").read_text(encoding="utf-8").rstrip("\n") + DERIVED_NOTE
+    (DATA / "SOURCES.md").write_text(sources, encoding="utf-8")
+    print("wrote search/data/SOURCES.md")
 
 
 if __name__ == "__main__":
