@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from .metadata import Metadata, extract, is_boilerplate
+from .metadata import EXTRACTOR_VERSION, Metadata, extract, is_boilerplate
 from .text import nfc
 
 __all__ = ["Article", "Rejected", "Unchanged", "read_corpus", "count_documents", "read_file", "decode", "SUFFIXES", "MAX_BYTES"]
@@ -99,7 +99,9 @@ def _clean_body(text: str, title: str | None) -> str:
 
 
 def _hash(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=12).hexdigest()
+    """The content hash an incremental reindex compares; it covers the extractor's version,
+    so a change to metadata extraction re-reads every document on the next reindex."""
+    return hashlib.blake2b(data, digest_size=12, key=EXTRACTOR_VERSION.encode()).hexdigest()
 
 
 def _from_text(doc_id: str, path: str, text: str, digest: str, **given) -> Article:

@@ -22,6 +22,9 @@ from .text import canonical_tones, has_diacritics, nfc
 
 __all__ = ["Evidence", "Metadata", "extract", "is_boilerplate"]
 
+# Bump when extraction changes what it finds: the next incremental reindex re-reads everything.
+EXTRACTOR_VERSION = "2"
+
 
 @dataclass
 class Evidence:

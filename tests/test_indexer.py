@@ -192,3 +192,10 @@ def test_incremental_jsonl_reparses_only_changed_lines(tmp_path, monkeypatch):
     assert report_counts(reindex(corpus, index, workers=1)) == (0, 1, 1, 98, 0)
     assert len([s for s in parsed if isinstance(s, bytes)]) == 1  # unchanged lines: hash alone
     assert [h.id for h in search(index, SearchRequest(q="Bài đã sửa")).hits][:1] == ["many/7"]
+
+
+def test_a_new_extractor_version_rereads_every_document(corpus, tmp_path, monkeypatch):
+    index = tmp_path / "index"
+    reindex(corpus, index, workers=1)
+    monkeypatch.setattr("search.corpus.EXTRACTOR_VERSION", "test-next")
+    assert report_counts(reindex(corpus, index, workers=1)) == (0, 5, 0, 0, 0)
