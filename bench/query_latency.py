@@ -854,6 +854,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="the query mix (made from the index when missing)")
     parser.add_argument("--regenerate-queries", action="store_true", help="rewrite the --queries file")
     parser.add_argument("--no-profile", action="store_true", help="skip the profile of slow queries")
+    parser.add_argument("--no-reindex", action="store_true",
+                        help="use the index as it is (skip the incremental reindex of --corpus)")
     parser.add_argument("--cold-probe", nargs=2, metavar=("INDEX", "QUERY"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.cold_probe:
@@ -878,10 +880,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from search.indexer import current_generation, reindex
 
-    started = time.perf_counter()
-    report = reindex(corpus, index_dir, full=False, workers=2)
-    print(f"vnsearch reindex (incremental): {time.perf_counter() - started:.1f} s, added {report.added}, "
-          f"updated {report.updated}, unchanged {report.unchanged}, rejected {len(report.rejected)}")
+    if not args.no_reindex:
+        started = time.perf_counter()
+        report = reindex(corpus, index_dir, full=False, workers=2)
+        print(f"vnsearch reindex (incremental): {time.perf_counter() - started:.1f} s, added {report.added}, "
+              f"updated {report.updated}, unchanged {report.unchanged}, rejected {len(report.rejected)}")
     current = current_generation(index_dir)
 
     if args.regenerate_queries or not args.queries.is_file():

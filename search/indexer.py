@@ -159,7 +159,7 @@ class _Generation:
         self.index_dir, self.live, self.workers = index_dir, live, workers
         self.name = f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
         self.pending: list[tuple[Article, bool]] = []
-        self.ix = self.writer = None
+        self.ix = self.writer = self.searcher = None
 
     def add(self, article: Article, update: bool) -> None:
         if self.writer is None:
@@ -170,10 +170,15 @@ class _Generation:
         self._write(article, update)
 
     def _write(self, article: Article, update: bool) -> None:
-        if update:
-            self.writer.update_document(**_fields(article))
-        else:
-            self.writer.add_document(**_fields(article))
+        if update:  # Whoosh's update_document opens a searcher per call: 10+ ms each
+            self._delete(article.id)
+        self.writer.add_document(**_fields(article))
+
+    def _delete(self, doc_id: str) -> None:
+        """Delete the indexed version of `doc_id` (one searcher for the whole run)."""
+        if self.searcher is None:
+            self.searcher = self.writer.searcher()
+        self.writer.delete_by_term("id", doc_id, searcher=self.searcher)
 
     def _start(self, parallel: bool) -> None:
         target = self.index_dir / self.name
@@ -195,13 +200,17 @@ class _Generation:
                 return None
             self._start(parallel=False)
         for doc_id in removed:
-            self.writer.delete_by_term("id", doc_id)
+            self._delete(doc_id)
+        if self.searcher is not None:
+            self.searcher.close()
         self.writer.commit()
         count = self.ix.doc_count()
         self.ix.close()
         return count
 
     def cancel(self) -> None:
+        if self.searcher is not None:
+            self.searcher.close()
         if self.writer is not None:
             self.writer.cancel()
             self.ix.close()

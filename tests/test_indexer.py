@@ -199,3 +199,13 @@ def test_a_new_extractor_version_rereads_every_document(corpus, tmp_path, monkey
     reindex(corpus, index, workers=1)
     monkeypatch.setattr("search.corpus.EXTRACTOR_VERSION", "test-next")
     assert report_counts(reindex(corpus, index, workers=1)) == (0, 5, 0, 0, 0)
+    assert search(index, SearchRequest()).total == 5  # the old versions are gone
+
+
+def test_updating_many_documents_in_parallel_replaces_each_once(tmp_path, monkeypatch):
+    corpus = big_corpus(tmp_path, 120)
+    index = tmp_path / "index"
+    reindex(corpus, index, workers=2)
+    monkeypatch.setattr("search.corpus.EXTRACTOR_VERSION", "test-next")
+    assert report_counts(reindex(corpus, index, workers=2)) == (0, 120, 0, 0, 0)
+    assert search(index, SearchRequest()).total == 120
