@@ -77,6 +77,8 @@ from typing import Callable
 
 import numpy as np
 
+from peers import tantivy_folding_analyzer  # noqa: E402 (bench/ is the script folder)
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 CORPORA = SHARED / "corpora"
@@ -360,11 +362,7 @@ def _tantivy_index(folder: Path, ascii_fold: bool, create: bool):
     else:
         ix = tantivy.Index.open(str(folder))
     if ascii_fold:
-        ix.register_tokenizer(tokenizer, tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-                              .filter(tantivy.Filter.remove_long(40))
-                              .filter(tantivy.Filter.lowercase())
-                              .filter(tantivy.Filter.ascii_fold())
-                              .build())
+        ix.register_tokenizer(tokenizer, tantivy_folding_analyzer())
     return ix
 
 

@@ -52,6 +52,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from peers import tantivy_folding_analyzer  # noqa: E402 (bench/ is the script folder)
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 EVAL = SHARED / "eval"
@@ -274,11 +276,7 @@ def _tantivy_index(folder: Path, ascii_fold: bool, create: bool):
     else:
         ix = tantivy.Index.open(str(folder))
     if ascii_fold:
-        ix.register_tokenizer(tokenizer, tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-                              .filter(tantivy.Filter.remove_long(40))
-                              .filter(tantivy.Filter.lowercase())
-                              .filter(tantivy.Filter.ascii_fold())
-                              .build())
+        ix.register_tokenizer(tokenizer, tantivy_folding_analyzer())
     return ix
 
 
