@@ -268,7 +268,12 @@ def reindex(corpus_dir: Path, index_dir: Path, full: bool = False,
             report.removed = len(removed)
             count = generation.commit(removed)
             if count is not None:
-                (index_dir / generation.name / DOCUMENTS).write_text(json.dumps(hashes), encoding="utf-8")
+                # A new file replaces the hard link copied from the live generation: writing
+                # through the link would change the live generation's list too.
+                listing = index_dir / generation.name / DOCUMENTS
+                tmp = listing.with_suffix(".tmp")
+                tmp.write_text(json.dumps(hashes), encoding="utf-8")
+                os.replace(tmp, listing)
         except BaseException:
             generation.cancel()
             raise

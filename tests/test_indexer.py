@@ -209,3 +209,13 @@ def test_updating_many_documents_in_parallel_replaces_each_once(tmp_path, monkey
     monkeypatch.setattr("search.corpus.EXTRACTOR_VERSION", "test-next")
     assert report_counts(reindex(corpus, index, workers=2)) == (0, 120, 0, 0, 0)
     assert search(index, SearchRequest()).total == 120
+
+
+def test_an_incremental_run_leaves_the_live_generations_hash_list_alone(corpus, tmp_path):
+    index = tmp_path / "index"
+    reindex(corpus, index, workers=1)
+    first = current_generation(index)["generation"]
+    before = (index / first / "documents.json").read_text(encoding="utf-8")
+    (corpus / "new.txt").write_text("Bài mới\n\nTỉnh ủy họp.", encoding="utf-8")
+    reindex(corpus, index, workers=1)
+    assert (index / first / "documents.json").read_text(encoding="utf-8") == before
