@@ -18,7 +18,21 @@ from importlib import resources
 
 from .text import canonical_tones, fold, nfc
 
-__all__ = ["Province", "Unit2025", "SecretaryTerm", "Outlet", "Gazetteer", "gazetteer", "key", "name_key"]
+__all__ = ["Province", "Unit2025", "SecretaryTerm", "Outlet", "Gazetteer", "gazetteer", "key", "name_key",
+           "term_years", "TERM_YEARS"]
+
+# A Party term by its years, "2015-2020" or "2010 – 2015": the groups are its first and last year.
+TERM_YEARS = r"((?:19|20)\d{2})\s*[-–]\s*((?:19|20)\d{2})"
+_TERM_YEARS = re.compile(TERM_YEARS)
+
+
+def term_years(text: str) -> tuple[int, int] | None:
+    """The first and last year of the term(s) written in `text`, None when it names none.
+
+    "2015-2020" → (2015, 2020); "nhiệm kỳ 2010 – 2015" → (2010, 2015); the secretaries table's
+    "2010-2015 / 2015-2020" (two terms) → (2010, 2020)."""
+    spans = _TERM_YEARS.findall(text)
+    return (int(spans[0][0]), int(spans[-1][1])) if spans else None
 
 
 @dataclass(frozen=True)
@@ -66,7 +80,7 @@ class SecretaryTerm:
 
     def covers(self, day: date) -> bool:
         """True when `day` falls within this term, as far as its dates are known."""
-        first, last = _term_years(self.term)
+        first, last = term_years(self.term) or (None, 0)
         if self.start is None and self.end is None:
             return first is not None and first <= day.year <= last
         start = self.start or (date(first, 1, 1) if first else None)
@@ -112,11 +126,6 @@ def _date(raw: str, end: bool = False) -> date | None:
             return (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
         return first
     return date(year, int(month), int(day))
-
-
-def _term_years(term: str) -> tuple[int | None, int]:
-    years = [int(y) for y in re.findall(r"\d{4}", term)]
-    return (min(years), max(years)) if years else (None, 0)
 
 
 def _rows(name: str) -> list[dict[str, str]]:

@@ -7,7 +7,7 @@ from importlib import resources
 
 import pytest
 
-from search.gazetteer import gazetteer, key, name_key
+from search.gazetteer import gazetteer, key, name_key, term_years
 
 
 @pytest.fixture(scope="module")
@@ -170,3 +170,19 @@ def test_aliases_are_marked_unverified():
     text = resources.files("search").joinpath("data", "provinces.csv").read_text(encoding="utf-8")
     rows = list(csv.DictReader(text.splitlines()))
     assert {r["aliases_confidence"] for r in rows} == {"unverified (press conventions added by the compiler)"}
+
+
+@pytest.mark.parametrize("text, years", [
+    ("2015-2020", (2015, 2020)),
+    ("nhiệm kỳ 2010 – 2015", (2010, 2015)),
+    ("2010-2015 / 2015-2020", (2010, 2020)),
+    ("(2010-2015 or 2015-2020)", (2010, 2020)),
+    ("khóa XIV", None),
+    ("1800-1805", None),
+])
+def test_term_years_reads_a_term_in_the_table_and_in_text(text, years):
+    assert term_years(text) == years
+
+
+def test_every_term_in_the_secretaries_table_has_its_years(g):
+    assert [t.term for t in g.secretaries if term_years(t.term) is None] == []
