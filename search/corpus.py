@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from .metadata import EXTRACTOR_VERSION, Metadata, extract, is_boilerplate
+from .metadata import EXTRACTOR_VERSION, Metadata, extract
+from .pagetext import is_boilerplate
 from .text import nfc
 
 __all__ = ["Article", "Rejected", "Unchanged", "read_corpus", "count_documents", "read_file", "decode", "SUFFIXES", "MAX_BYTES"]

@@ -7,6 +7,7 @@ import unicodedata
 import pytest
 
 from search.corpus import Article, Rejected, decode, read_corpus
+from search.pagetext import is_boilerplate
 
 TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
 TEXT = ("Hội nghị Ban Chấp hành Đảng bộ tỉnh lần thứ 21\n\nNgày 29 tháng 06 năm 2020\n\n"
@@ -111,3 +112,25 @@ def test_html_page_main_text_without_boilerplate(tmp_path):
     values = article.meta.values()
     assert (values["date"], values["province"], values["url"]) == ("2020-06-29", "Sơn La",
                                                                    "https://baosonla.vn/hoi-nghi.html")
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("PublishingPortal - Block_BanTin_Toolbar", True),
+        ("Tăng cỡ chữ Giảm cỡ chữ", True),
+        ("634 lượt xem", True),
+        ("18:50 - Thứ Sáu, 07/04/2023 Lượt xem: 4938 In bài viết", True),
+        ("Thứ Hai, 27/02/2023, 18:04 [GMT+7]", True),
+        ("Ngày 29 tháng 06 năm 2020", True),
+        ("Bình luận", True),
+        ("Back To Top", True),
+        ("  • Từ khóa", True),
+        ("Thứ trưởng Bộ Xây dựng làm Phó Bí thư Tỉnh ủy", False),
+        ("Ngày hội đại đoàn kết toàn dân tộc", False),
+        ("Chia sẻ kinh nghiệm xây dựng Đảng", False),
+        ("Hội nghị Ban Chấp hành Đảng bộ tỉnh lần thứ 13", False),
+    ],
+)
+def test_is_boilerplate(line, expected):
+    assert is_boilerplate(line) is expected

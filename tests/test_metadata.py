@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from search.metadata import extract, is_boilerplate
+from search.metadata import extract
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
@@ -141,28 +141,6 @@ def test_title_skips_page_boilerplate():
     meta = extract(text)
     assert (meta.title.value, meta.title.evidence) == \
         ("Hội nghị Ban Chấp hành Đảng bộ tỉnh lần thứ 15", ["line 6: first line that is not page boilerplate"])
-
-
-@pytest.mark.parametrize(
-    "line, expected",
-    [
-        ("PublishingPortal - Block_BanTin_Toolbar", True),
-        ("Tăng cỡ chữ Giảm cỡ chữ", True),
-        ("634 lượt xem", True),
-        ("18:50 - Thứ Sáu, 07/04/2023 Lượt xem: 4938 In bài viết", True),
-        ("Thứ Hai, 27/02/2023, 18:04 [GMT+7]", True),
-        ("Ngày 29 tháng 06 năm 2020", True),
-        ("Bình luận", True),
-        ("Back To Top", True),
-        ("  • Từ khóa", True),
-        ("Thứ trưởng Bộ Xây dựng làm Phó Bí thư Tỉnh ủy", False),
-        ("Ngày hội đại đoàn kết toàn dân tộc", False),
-        ("Chia sẻ kinh nghiệm xây dựng Đảng", False),
-        ("Hội nghị Ban Chấp hành Đảng bộ tỉnh lần thứ 13", False),
-    ],
-)
-def test_is_boilerplate(line, expected):
-    assert is_boilerplate(line) is expected
 
 
 # --- province -----------------------------------------------------------------------------
