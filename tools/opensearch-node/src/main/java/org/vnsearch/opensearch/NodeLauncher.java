@@ -50,8 +50,10 @@ public final class NodeLauncher {
         "usage: NodeLauncher --home DIR --http-port N --transport-port M",
         "                    [--cluster-name NAME] [--node-name NAME] [--processors N]",
         "                    [--seed-hosts 127.0.0.1:9300,...] [--initial-masters n1,n2,n3]",
-        "                    [--setting key=value ...]",
-        "Without --seed-hosts the node is a single-node cluster (discovery.type=single-node).");
+        "                    [--setting key=value ...] [--stop-after-start]",
+        "Without --seed-hosts the node is a single-node cluster (discovery.type=single-node).",
+        "Port 0 picks a free port; the STARTED line tells which. --stop-after-start closes the",
+        "node as soon as it has started (a training run for the JVM's class-data archive).");
 
     private NodeLauncher() {}
 
@@ -137,6 +139,9 @@ public final class NodeLauncher {
         // Straight to file descriptor 1: by now System.out may no longer be the process's stdout.
         PrintStream stdout = new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
         stdout.println("STARTED http://" + http.boundAddress().publishAddress());
+        if (options.containsKey("stop-after-start")) {
+            System.exit(0);  // runs the shutdown hook, which closes the node
+        }
         closed.await();
     }
 
@@ -156,6 +161,10 @@ public final class NodeLauncher {
         Map<String, String> options = new HashMap<>();
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
+            if (arg.equals("--stop-after-start")) {
+                options.put("stop-after-start", "true");
+                continue;
+            }
             if (!arg.startsWith("--") || i + 1 >= args.length) {
                 throw new IllegalArgumentException("unexpected argument: " + arg);
             }
