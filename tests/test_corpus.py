@@ -2,11 +2,14 @@
 
 import gzip
 import json
+import os
+import threading
 import unicodedata
+from dataclasses import asdict
 
 import pytest
 
-from search.corpus import Article, Rejected, decode, read_corpus
+from search.corpus import READERS, Article, Rejected, count_documents, decode, read_corpus
 from search.pagetext import is_boilerplate
 
 TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
@@ -134,3 +137,107 @@ def test_html_page_main_text_without_boilerplate(tmp_path):
 )
 def test_is_boilerplate(line, expected):
     assert is_boilerplate(line) is expected
+
+
+# --- the readers table, and files that once stopped a reindex ------------------------------
+
+def test_readers_table_names_every_format_and_one_row_adds_one(tmp_path, monkeypatch):
+    assert sorted(READERS) == [".htm", ".html", ".jsonl", ".jsonl.gz", ".txt"]
+    (tmp_path / "a.txt").write_text(TEXT, encoding="utf-8")
+    (tmp_path / "b.md").write_text(TEXT, encoding="utf-8")
+    (tmp_path / "c.JSONL.GZ").write_bytes(gzip.compress(json.dumps({"id": "1", "body": TEXT}).encode()))
+    assert [a.id for a in read(tmp_path)[0]] == ["a", "c.JSONL.GZ/1"]
+    monkeypatch.setitem(READERS, ".md", READERS[".txt"])
+    assert [a.id for a in read(tmp_path)[0]] == ["a", "b", "c.JSONL.GZ/1"]
+
+
+def within(seconds, fn, *args):
+    """`fn(*args)`, failing the test (not hanging the suite) when it takes longer than `seconds`."""
+    result = []
+    worker = threading.Thread(target=lambda: result.append(fn(*args)), daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        for fifo in (p for p in args[0].rglob("*") if p.is_fifo()):  # let a blocked open() return
+            try:
+                os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+            except OSError:  # nobody is waiting on this one
+                pass
+        pytest.fail(f"{fn.__name__} still running after {seconds} s")
+    return result[0]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+def test_a_fifo_is_rejected_without_being_opened(tmp_path):
+    root, outside = tmp_path / "corpus", tmp_path / "outside"
+    root.mkdir(), outside.mkdir()
+    (root / "good.txt").write_text(TEXT, encoding="utf-8")
+    (outside / "target.txt").write_text(TEXT, encoding="utf-8")
+    (root / "link.txt").symlink_to(outside / "target.txt")
+    os.mkfifo(root / "pipe.txt")
+    os.mkfifo(root / "pipe.jsonl")
+    items = within(10, lambda r: list(read_corpus(r)), root)
+    assert [a.id for a in items if isinstance(a, Article)] == ["good", "link"]
+    assert [(r.path, r.reason) for r in items if isinstance(r, Rejected)] == [
+        (str(root / "pipe.jsonl"), "not a regular file (a FIFO)"),
+        (str(root / "pipe.txt"), "not a regular file (a FIFO)")]
+    assert within(10, count_documents, root) == 4
+
+
+def test_a_file_name_that_is_not_utf8_is_rejected_and_the_rest_indexed(tmp_path):
+    bad = tmp_path / os.fsdecode(b"\xff\xfe.txt")
+    try:
+        bad.write_text(TEXT, encoding="utf-8")
+    except (OSError, UnicodeEncodeError):
+        pytest.skip("the file system does not take names that are not UTF-8")
+    (tmp_path / "good.txt").write_text(TEXT, encoding="utf-8")
+    articles, [rejected] = read(tmp_path)
+    assert [a.id for a in articles] == ["good"]
+    assert rejected.reason == "file name is not valid UTF-8: b'\\xff\\xfe.txt'"
+    assert rejected.path == str(tmp_path) + "/\\xff\\xfe.txt"
+    json.dumps(asdict(rejected), ensure_ascii=False).encode("utf-8")  # the report can be written
+
+
+@pytest.mark.parametrize("rid, reason", [
+    ({"nested": 1}, "'id' must be a string or a number"),
+    (["a"], "'id' must be a string or a number"),
+    (True, "'id' must be a string or a number"),
+    (False, "'id' must be a string or a number"),
+    ("", "empty 'id'"),
+    ("  ", "empty 'id'"),
+    ("\ud800", "'id' is not valid Unicode (it holds a lone surrogate)"),
+    (None, "missing 'id'"),
+])
+def test_jsonl_id_must_be_a_string_or_a_number(tmp_path, rid, reason):
+    lines = [json.dumps({"id": rid, "body": TEXT}), json.dumps({"id": 7, "body": TEXT}),
+             json.dumps({"id": "x/1", "body": TEXT})]
+    (tmp_path / "news.jsonl").write_text("\n".join(lines), encoding="utf-8")
+    articles, rejected = read(tmp_path)
+    assert [a.id for a in articles] == ["news/7", "news/x/1"]
+    assert [(r.path, r.reason) for r in rejected] == [(f"{tmp_path / 'news.jsonl'}:1", reason)]
+
+
+@pytest.mark.parametrize("name", ["page.txt", "page.html"])
+def test_utf8_with_a_few_bad_bytes_is_read_with_them_replaced_and_counted(tmp_path, name):
+    text = (TEXT * 40).replace("Đồng chí", "Đồng chí", 1)
+    data = text.encode("utf-8")
+    at = data.index("chủ trì".encode("utf-8"))
+    damaged = data[:at] + b"\xff" + data[at:at + 10] + b"\xc3" + data[at + 10:]  # 2 bytes in ~9,000
+    if name.endswith(".html"):
+        paragraphs = damaged.replace(b"\n", b"</p><p>")
+        damaged = b"<html><body><article><p>" + paragraphs + b"</p></article></body></html>"
+    (tmp_path / name).write_bytes(damaged)
+    [article], rejected = read(tmp_path)
+    assert rejected == []
+    assert article.warnings == ["2 bytes that are not UTF-8 replaced with U+FFFD"]
+    assert article.body.count("\ufffd") == 2
+    assert "Nguyễn Hữu Đông" in article.body and article.meta.values()["province"] == "Sơn La"
+
+
+def test_utf8_damage_past_the_rate_is_left_to_encoding_detection(tmp_path):
+    (tmp_path / "a.txt").write_bytes(windows_1258(TEXT))
+    (tmp_path / "b.txt").write_text(TEXT, encoding="utf-8")
+    articles, _ = read(tmp_path)
+    assert [a.warnings for a in articles] == [[], []]
+    assert articles[0].body == articles[1].body
+    assert decode(TEXT.encode("utf-8") + b"\xff") == TEXT + "\ufffd"
