@@ -358,8 +358,9 @@ def change_one_percent(corpus: Path) -> int:
 
 def child_reindex(corpus: str, index: str, full: bool, workers: int) -> dict:
     t0 = time.perf_counter()
-    import search.indexer as indexer
-    from search.indexer import current_generation, reindex
+    from search.backends import whoosh as embedded
+    from search.indexer import reindex
+    from search.store import Store
 
     import_s = time.perf_counter() - t0
     # Where the time goes inside reindex: when the new generation's writer was started (for an
@@ -369,7 +370,7 @@ def child_reindex(corpus: str, index: str, full: bool, workers: int) -> dict:
     marks: dict[str, float] = {}
 
     def wrap(name):
-        fn = getattr(indexer._Generation, name)
+        fn = getattr(embedded.WhooshBuild, name)
 
         def timed(self, *a, **k):
             marks[name + "_at"] = round(time.perf_counter() - t0, 2)
@@ -378,7 +379,7 @@ def child_reindex(corpus: str, index: str, full: bool, workers: int) -> dict:
                 return fn(self, *a, **k)
             finally:
                 marks[name + "_s"] = round(time.perf_counter() - c, 2)
-        setattr(indexer._Generation, name, timed)
+        setattr(embedded.WhooshBuild, name, timed)
     wrap("_start")
     wrap("commit")
     t0 = time.perf_counter()
@@ -388,7 +389,7 @@ def child_reindex(corpus: str, index: str, full: bool, workers: int) -> dict:
     for r in report.rejected:
         key = r["reason"].split(":")[0][:60]
         reasons[key] = reasons.get(key, 0) + 1
-    current = current_generation(Path(index)) or {}
+    current = Store(index).current() or {}
     return {
         "wall_s": round(wall, 2), "import_s": round(import_s, 2), "report_s": report.seconds,
         "added": report.added, "updated": report.updated, "removed": report.removed,

@@ -17,11 +17,11 @@ Each engine runs every query of a fixed mix (``bench/queries_latency.txt``, made
 the index with a fixed seed and then reused, so runs are comparable) in two modes:
 
 * ``top10``   the 10 best documents by BM25 (all words required), their stored documents
-              fetched: vnsearch through ``ranking.evaluate`` + ``ranking.top`` directly;
+              fetched: vnsearch through its backend's ``search`` (``SearchSpec``, no facets);
 * ``full``    what the search page needs: the 10 best, the total, the counts of all four
               facets (disjunctive: each facet counted with only the other facets' filters,
               as vnsearch does) and a highlighted snippet of each hit's body and title:
-              vnsearch through ``search.query.search`` (the real user path; it also checks
+              vnsearch through ``Index.search`` (the real user path; it also checks
               for a "did you mean" suggestion), tantivy with term aggregations over raw fast
               fields and ``SnippetGenerator``, FTS5 with ``GROUP BY`` over the matches joined
               to a metadata table plus ``snippet()`` / ``highlight()``.
@@ -321,27 +321,26 @@ class VnSearch:
     name = "vnsearch"
 
     def __init__(self, index_dir: Path):
-        from search import query as Q
+        from search import open_index
 
         self.index_dir = index_dir
-        self.Q = Q
-        self.ix = Q._searchers.get(index_dir)
+        self.index = open_index(index_dir)
+        self.ix = self.index.backend.arrays  # the embedded backend's arrays (peers, profile)
 
     def top10(self, q: LatencyQuery) -> Result:
-        from search import querylang, ranking
+        from search import querylang
+        from search.backends import Filters, SearchSpec
 
-        ix = self.Q._searchers.get(self.index_dir)
         parsed = querylang.parse(q.text)
-        scored = ranking.evaluate(ix, parsed, querylang.require_all(parsed))
-        mask = scored.mask
-        for facet, values in q.filters.items():
-            mask = mask & ranking.facet_mask(ix, facet, values)
-        best = ranking.top(ix, scored.score, mask, K)
-        return [ix.searcher.stored_fields(d)["id"] for d, _ in best], -1
+        spec = SearchSpec(parsed, querylang.require_all(parsed),
+                          Filters({k: tuple(v) for k, v in q.filters.items() if v}), limit=K)
+        return [m.doc["id"] for m in self.index.backend.search(spec).hits], -1
 
     def full(self, q: LatencyQuery) -> Result:
-        result = self.Q.search(self.index_dir, self.Q.SearchRequest(
-            q=q.text, province=list(q.province), year=list(q.year), size=K))
+        from search import SearchRequest
+
+        result = self.index.search(SearchRequest(
+            q=q.text, filters={"province": list(q.province), "year": list(q.year)}, size=K))
         return [h.id for h in result.hits], result.total
 
 
@@ -726,7 +725,8 @@ class Sections:
 
 def profile_slow(vn: VnSearch, queries: list[LatencyQuery], timings: Timings, passes: int) -> None:
     """Per-section breakdown of the slowest vnsearch 'full' queries, and a cProfile of them."""
-    from search import query as Q, querylang, ranking
+    from search import query as Q, querylang
+    from search.backends import ranking
 
     per_query = best_of(timings, "vnsearch", "full", passes)
     order = np.argsort(-per_query)
@@ -746,7 +746,7 @@ def profile_slow(vn: VnSearch, queries: list[LatencyQuery], timings: Timings, pa
     sec.wrap(Q, "matches", "highlight")
     sec.wrap(Q, "snippet", "highlight")
     sec.wrap(Q, "mark", "highlight")
-    sec.wrap(Q, "_suggest", "suggest")
+    sec.wrap(Q.Index, "_suggest", "suggest")
     columns = ["parse", "evaluate", "postings", "phrase_docs", "facets", "top", "stored_fields",
                "highlight", "suggest", "suggest>*"]
     short = {"phrase_docs": "phrases", "stored_fields": "stored", "suggest>*": "sugg>*"}
@@ -807,13 +807,13 @@ def cold_probe(index_dir: str, query: str) -> None:
     """(In a fresh process) time the import, opening the index (facet and date columns read),
     the first query (BM25 length norms computed, postings read) and the same query again."""
     t0 = time.perf_counter()
-    from search import query as Q
+    from search import SearchRequest, open_index
     t1 = time.perf_counter()
-    Q._searchers.get(Path(index_dir))
+    index = open_index(index_dir)
     t2 = time.perf_counter()
-    first = Q.search(Path(index_dir), Q.SearchRequest(q=query, size=K))
+    first = index.search(SearchRequest(q=query, size=K))
     t3 = time.perf_counter()
-    Q.search(Path(index_dir), Q.SearchRequest(q=query, size=K))
+    index.search(SearchRequest(q=query, size=K))
     t4 = time.perf_counter()
     print(json.dumps({"import_ms": (t1 - t0) * 1000, "open_ms": (t2 - t1) * 1000,
                       "first_ms": (t3 - t2) * 1000, "second_ms": (t4 - t3) * 1000, "total": first.total}))
@@ -876,19 +876,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores (shared with other work, so noisy), "
           f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, numpy {np.__version__}")
 
-    from search.indexer import current_generation, reindex
+    from search.indexer import reindex
+    from search.store import Store
 
     if not args.no_reindex:
         started = time.perf_counter()
         report = reindex(corpus, index_dir, full=False, workers=2)
         print(f"vnsearch reindex (incremental): {time.perf_counter() - started:.1f} s, added {report.added}, "
               f"updated {report.updated}, unchanged {report.unchanged}, rejected {len(report.rejected)}")
-    current = current_generation(index_dir)
+    current = Store(index_dir).current()
 
     if args.regenerate_queries or not args.queries.is_file():
-        from search import query as Q
+        from search import open_index
 
-        queries = make_queries(Q._searchers.get(index_dir))
+        queries = make_queries(open_index(index_dir).backend.arrays)
         save_queries(args.queries, queries)
         print(f"wrote {len(queries)} queries to {args.queries}")
     queries = load_queries(args.queries)[:args.limit]

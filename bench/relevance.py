@@ -204,10 +204,12 @@ def build_vnsearch(corpus: Path, folder: Path) -> None:
 
 
 def open_vnsearch(folder: Path) -> Search:
-    from search.query import SearchRequest, search
+    from search import SearchRequest, open_index
+
+    index = open_index(folder)
 
     def run(query: str, k: int) -> list[str]:
-        hits = search(folder, SearchRequest(q=query, size=k)).hits
+        hits = index.search(SearchRequest(q=query, size=k)).hits
         return [h.id.split("/", 1)[1] for h in hits]  # "docs-000/<record id>" → record id
 
     return run

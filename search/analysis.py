@@ -23,7 +23,7 @@ from typing import Iterator
 
 from whoosh.analysis import Filter, Token, Tokenizer
 
-from .text import _SYLLABLE, accented, canonical_tones, fold, folded
+from .text import SYLLABLE, accented, canonical_tones, fold, folded
 
 __all__ = [
     "SyllableTokenizer",
@@ -41,14 +41,11 @@ __all__ = [
 class SyllableTokenizer(Tokenizer):
     """Yield syllables and numbers of NFC text with positions and exact character offsets."""
 
-    def __eq__(self, other):
-        return self.__class__ is other.__class__
-
     def __call__(self, value, positions=False, chars=False, keeporiginal=False,
                  removestops=True, start_pos=0, start_char=0, tokenize=True,
                  mode="", **kwargs):
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        matches = _SYLLABLE.finditer(value) if tokenize else [_Whole(value)]
+        matches = SYLLABLE.finditer(value) if tokenize else [_Whole(value)]
         for pos, match in enumerate(matches):
             t.text = match.group()
             t.boost = 1.0
@@ -82,9 +79,6 @@ class _Whole:
 class AccentFilter(Filter):
     """Lower-case and move tone marks to the canonical vowel (length-preserving)."""
 
-    def __eq__(self, other):
-        return self.__class__ is other.__class__
-
     def __call__(self, tokens):
         for t in tokens:
             t.text = accented(t.text)
@@ -93,9 +87,6 @@ class AccentFilter(Filter):
 
 class FoldFilter(Filter):
     """Lower-case and strip every Vietnamese mark, đ→d (length-preserving)."""
-
-    def __eq__(self, other):
-        return self.__class__ is other.__class__
 
     def __call__(self, tokens):
         for t in tokens:
@@ -109,9 +100,6 @@ class CompoundTokenizer(Tokenizer):
     Each word yields its accented form and, when different, its folded form at the same
     position, with the offsets of the words in the text. This runs pyvi: at index time only,
     in the writer's worker processes."""
-
-    def __eq__(self, other):
-        return self.__class__ is other.__class__
 
     def __call__(self, value, positions=False, chars=False, keeporiginal=False,
                  removestops=True, start_pos=0, start_char=0, tokenize=True,

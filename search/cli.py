@@ -1,4 +1,8 @@
-"""The ``vnsearch`` command: each subcommand is a thin wrapper over one library function."""
+"""The ``vnsearch`` command: each subcommand is a thin wrapper over one library function.
+
+Problems the user can act on become one line (``click.ClickException``: exit 1; a bad
+option, ``click.BadParameter``/``UsageError``: exit 2), never a traceback.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ for _category in (SyntaxWarning, DeprecationWarning):
     warnings.filterwarnings("ignore", category=_category, module=r".*[/\\](whoosh|pyvi)[/\\]")
 
 from .errors import BadQuery, VnsearchError
+from .facets import FACETS
 
 DEFAULT_CORPUS = "corpus"
 DEFAULT_INDEX = "index"
@@ -27,9 +32,10 @@ index_option = click.option("--index", "index_dir", envvar="VNSEARCH_INDEX", def
                             help="Index folder; env VNSEARCH_INDEX.")
 
 
-def _fail(error: Exception, code: int = 1):
-    click.echo(f"Error: {error}", err=True)
-    sys.exit(code)
+def _usage_error(error: BadQuery, options: dict[str, str]) -> click.UsageError:
+    """A BadQuery as click reports a bad option: the option's name and the reason (exit 2)."""
+    option = options.get(error.parameter or "")
+    return click.BadParameter(str(error), param_hint=option) if option else click.UsageError(str(error))
 
 
 @click.group()
@@ -83,7 +89,7 @@ def reindex(corpus_dir: Path, index_dir: Path, full: bool, report_file: Path | N
     try:
         report = run(corpus_dir, index_dir, full=full, progress=progress, workers=workers)
     except (VnsearchError, FileNotFoundError) as e:
-        _fail(e)
+        raise click.ClickException(str(e)) from None
     finally:
         progress.close()
     click.echo(f"{report.added} added, {report.updated} updated, {report.removed} removed, "
@@ -94,33 +100,45 @@ def reindex(corpus_dir: Path, index_dir: Path, full: bool, report_file: Path | N
         report_file.write_text(json.dumps(report.as_json(), ensure_ascii=False, indent=2), encoding="utf-8")
 
 
-@cli.command("search")
+class _FacetOptions(click.Command):
+    """A command with a repeatable option per registered facet (``--province``, ``--year``…),
+    read from the registry when the command runs, so a new facet needs no change here."""
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        params = super().get_params(ctx)
+        facets = [click.Option([facet.option, facet.name], multiple=True, help=facet.help or facet.label)
+                  for facet in FACETS.values()]
+        return params[:2] + facets + params[2:]
+
+
+# Option names of the request parameters, for messages about them.
+_SEARCH_OPTIONS = {"from": "--from", "to": "--to", "sort": "--sort", "page": "--page", "size": "--size",
+                   "q": "QUERY"}
+
+
+@cli.command("search", cls=_FacetOptions)
 @click.argument("query", default="")
 @index_option
-@click.option("--province", multiple=True, help="Only this province (any spelling; repeatable).")
-@click.option("--province-2025", "province_2025", multiple=True, help="Only this post-2025 province (repeatable).")
-@click.option("--secretary", multiple=True, help="Only articles with this provincial secretary (repeatable).")
-@click.option("--year", multiple=True, help="Only this year (repeatable).")
 @click.option("--from", "date_from", help="Published on or after YYYY-MM-DD.")
 @click.option("--to", "date_to", help="Published on or before YYYY-MM-DD.")
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True)
 @click.option("--page", default="1", show_default=True, help="Page number, from 1.")
 @click.option("--size", default="10", show_default=True, help="Results per page, at most 100.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (the shape of /api/search).")
-def search_command(query, index_dir, province, province_2025, secretary, year, date_from, date_to,
-                   sort, page, size, as_json):
+def search_command(query, index_dir, date_from, date_to, sort, page, size, as_json, **facet_values):
     """Search the index; an empty QUERY lists every article, newest first."""
-    from .query import request_from_params, search
+    from .query import Index, request_from_params
 
     params = {"q": query, "from": date_from, "to": date_to, "sort": sort, "page": page, "size": size}
-    lists = {"province": province, "province_2025": province_2025, "secretary": secretary, "year": year}
+    options = {**_SEARCH_OPTIONS, **{f.name: f.option for f in FACETS.values()}}
     try:
-        request = request_from_params(params.get, lambda name: list(lists.get(name, ())))
-        result = search(index_dir, request)
+        request = request_from_params(params.get, lambda name: list(facet_values.get(name) or ()))
+        with Index(index_dir) as index:
+            result = index.search(request)
     except BadQuery as e:
-        _fail(e, 2)
+        raise _usage_error(e, options) from None
     except VnsearchError as e:
-        _fail(e)
+        raise click.ClickException(str(e)) from None
     if as_json:
         click.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
         return
@@ -167,7 +185,7 @@ def extract(file: Path):
             out.append({"id": item.id, "path": item.path, **item.meta.as_json()})
     click.echo(json.dumps(out[0] if len(out) == 1 else out, ensure_ascii=False, indent=2))
     if any("rejected" in o for o in out):
-        sys.exit(1)
+        click.get_current_context().exit(1)
 
 
 @cli.command()

@@ -1,4 +1,10 @@
-"""The project's exceptions; each message says what went wrong and what to do next."""
+"""The project's exceptions; each message says what went wrong and what to do next.
+
+Each carries what it concerns as attributes (the parameter, the path), so callers choose
+their own words (the web page speaks Vietnamese) without reading the English message.
+"""
+
+from __future__ import annotations
 
 
 class VnsearchError(Exception):
@@ -14,15 +20,27 @@ class IndexMissing(VnsearchError):
 
 
 class StaleIndex(VnsearchError):
-    """The index was built by another version of the schema."""
+    """The index was built by another version of the schema (or with other facets)."""
 
-    def __init__(self, index_dir, found, expected):
-        super().__init__(f"the index at {index_dir} has schema version {found}, this vnsearch "
-                         f"needs {expected}: run `vnsearch reindex --full`")
+    def __init__(self, index_dir, found, expected, missing_facets=()):
+        if missing_facets:
+            what = f"was built without the facet {', '.join(repr(f) for f in missing_facets)}"
+        else:
+            what = f"has schema version {found}, this vnsearch needs {expected}"
+        super().__init__(f"the index at {index_dir} {what}: run `vnsearch reindex --full`")
+        self.index_dir, self.found, self.expected = index_dir, found, expected
+        self.missing_facets = tuple(missing_facets)
 
 
 class BadQuery(VnsearchError):
-    """A search parameter cannot be used (an unparseable date, a page below 1...)."""
+    """A search parameter cannot be used (an unparseable date, a page below 1...).
+
+    `parameter` names it ("from", "size", "province"...); `reason` says how it failed when
+    the parameter alone does not: "too_long", "order" ('from' after 'to'), "range"."""
+
+    def __init__(self, message: str, parameter: str | None = None, reason: str | None = None):
+        super().__init__(message)
+        self.parameter, self.reason = parameter, reason
 
 
 class ReindexBusy(VnsearchError):
@@ -31,3 +49,11 @@ class ReindexBusy(VnsearchError):
 
 class UnknownDocument(VnsearchError):
     """No article has this id."""
+
+    def __init__(self, doc_id: str):
+        super().__init__(f"no article with id {doc_id!r}")
+        self.doc_id = doc_id
+
+
+class BackendUnavailable(VnsearchError):
+    """The backend named by a location cannot be used (unknown scheme, unreachable)."""

@@ -12,7 +12,7 @@ import re
 from functools import lru_cache
 from html import escape
 
-from .text import _FOLD_TABLE, Syllable, accented, fold, folded, normalize_token, syllables
+from .text import FOLD_TABLE, Syllable, accented, fold, folded, normalize_token, syllables
 
 __all__ = ["matches", "mark", "snippet"]
 
@@ -51,7 +51,7 @@ def matches(text: str, exact: set[str], loose: set[str],
 
 # Each unmarked letter stands for itself in any accented form: "tinh" finds "tỉnh", "tính"...
 _VARIANTS: dict[str, str] = {}
-for _code, _base in _FOLD_TABLE.items():
+for _code, _base in FOLD_TABLE.items():
     if chr(_code).islower():
         _VARIANTS[_base.lower()] = _VARIANTS.get(_base.lower(), "") + chr(_code)
 _LETTERS = re.compile(r"[^\W\d_]+")

@@ -1,62 +1,61 @@
-"""Answer a search: parse, filter, rank (BM25F), count facets, highlight, page, suggest.
+"""The read side: an :class:`Index` answers searches and shows documents, on any backend.
 
-``search(index_dir, SearchRequest) -> SearchResult``; Whoosh objects never leave this
-module. Facet counts are disjunctive: each facet is counted with its own filter left out, so
-the other values of a facet stay visible with true counts. Counts come from the facet
-columns, and only the shown hits are highlighted.
+``open_index(location) -> Index``; ``index.search(SearchRequest) -> SearchResult``,
+``index.document(id) -> Document``, ``index.health()``. Everything that is vnsearch rather
+than storage happens here and in the modules it calls: the query language
+(``querylang``), filters' canonical spelling (``facets``), disjunctive facets (each facet
+counted with its own filter left out, so the other values stay visible with true counts),
+relaxing an all-words query that finds nothing, paging, highlighting (``highlight``, only
+the shown hits), "did you mean", and the order of related articles. The backend
+(``search/backends/``) stores and ranks.
+
+An Index is a handle on a location: it opens the backend on first use and, on
+:meth:`Index.refresh`, reopens it when a reindex has switched the live data, so a server
+holds one Index for its whole life.
 """
 
 from __future__ import annotations
 
-import gc
 import re
 import threading
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Any, Callable, Mapping
 
-from whoosh import scoring
-
-from . import querylang, ranking
+from . import querylang
+from .backends import SORTS, Backend, Filters, Match, SearchSpec, open_backend
 from .errors import BadQuery, UnknownDocument
-from .gazetteer import gazetteer, name_key
+from .facets import FACETS, UNKNOWN, UNKNOWN_LABEL
 from .highlight import mark, matches, snippet
-from .indexer import current_generation, open_index
-from .ranking import IndexArrays
-from .schema import FACETS, UNKNOWN
 from .text import fold, nfc, normalize_token, syllables
 
-__all__ = ["SearchRequest", "SearchResult", "Hit", "FacetValue", "Document", "search",
-           "get_document", "request_from_params", "UNKNOWN_LABEL", "MAX_SIZE", "MAX_QUERY_CHARS"]
+__all__ = ["Index", "open_index", "SearchRequest", "SearchResult", "Hit", "FacetValue", "Document",
+           "request_from_params", "UNKNOWN_LABEL", "MAX_SIZE", "MAX_QUERY_CHARS", "SORTS"]
 
-UNKNOWN_LABEL = "Không rõ"
 MAX_SIZE = 100
+MAX_PAGE = 100_000
 MAX_QUERY_CHARS = 500
-SORTS = ("relevance", "newest", "oldest")
-WEIGHTING = scoring.BM25F(B=0.75, K1=1.2, title_B=0.5, title_fold_B=0.5)
+SUGGEST_MAX_WORDS = 8  # longer queries get no "did you mean"
+SUGGEST_DISTANCE = 2  # edits between a typed syllable and a suggested one
+SUGGEST_CANDIDATES = 5  # nearest words tried per unknown syllable
+SUGGEST_SAMPLE = 5  # best documents read to restore the suggestion's diacritics
+RELATED_POOL = 4  # candidates per related article wanted, before same-province ordering
 
 
 @dataclass
 class SearchRequest:
-    """What the user asked for; filters accept any spelling."""
+    """What the user asked for. `filters`: facet name → values in any spelling."""
 
     q: str = ""
-    province: Sequence[str] = ()
-    province_2025: Sequence[str] = ()
-    secretary: Sequence[str] = ()
-    year: Sequence[str] = ()
+    filters: dict[str, list[str]] = field(default_factory=dict)
     date_from: date | None = None
     date_to: date | None = None
     sort: str = "relevance"
     page: int = 1
     size: int = 10
-
-    def filters(self) -> dict[str, list[str]]:
-        """Facet name → the values asked for."""
-        return {name: list(getattr(self, name)) for name in FACETS if getattr(self, name)}
 
 
 @dataclass
@@ -128,11 +127,12 @@ class Document:
     body_html: str = ""
     title_html: str = ""
     related: list[Hit] = field(default_factory=list)
+    facets: dict[str, str | None] = field(default_factory=dict)  # every registered facet's value
 
     def as_json(self) -> dict:
         """The documented JSON shape, without the rendered HTML."""
         out = asdict(self)
-        for key in ("body_html", "title_html"):
+        for key in ("body_html", "title_html", "facets"):
             out.pop(key)
         out["related"] = [{k: h[k] for k in ("id", "title", "date", "province")} for h in out["related"]]
         return out
@@ -140,27 +140,18 @@ class Document:
 
 # --- request parsing (shared by the web API and the CLI) -----------------------------------
 
-def _parse_date(raw: str, name: str) -> date | None:
+def _parse_date(raw: str | None, name: str) -> date | None:
     raw = (raw or "").strip()
     if not raw:
         return None
-    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", raw) or None
-    d = None
-    if m:
-        try:
-            d = date(int(m[1]), int(m[2]), int(m[3]))
-        except ValueError:
-            d = None
-    else:
-        m = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", raw)
+    for pattern, order in ((r"(\d{4})-(\d{1,2})-(\d{1,2})", (1, 2, 3)), (r"(\d{1,2})/(\d{1,2})/(\d{4})", (3, 2, 1))):
+        m = re.fullmatch(pattern, raw)
         if m:
             try:
-                d = date(int(m[3]), int(m[2]), int(m[1]))
+                return date(*(int(m[i]) for i in order))
             except ValueError:
-                d = None
-    if d is None:
-        raise BadQuery(f"'{name}' must be a date like 2023-04-07 (got {raw!r})")
-    return d
+                break
+    raise BadQuery(f"'{name}' must be a date like 2023-04-07 (got {raw!r})", parameter=name)
 
 
 def _parse_int(raw: str | None, name: str, default: int, low: int, high: int) -> int:
@@ -169,183 +160,56 @@ def _parse_int(raw: str | None, name: str, default: int, low: int, high: int) ->
     try:
         value = int(str(raw).strip())
     except ValueError:
-        raise BadQuery(f"'{name}' must be a whole number (got {raw!r})") from None
+        raise BadQuery(f"'{name}' must be a whole number (got {raw!r})", parameter=name) from None
     if not low <= value <= high:
-        raise BadQuery(f"'{name}' must be between {low} and {high} (got {value})")
+        raise BadQuery(f"'{name}' must be between {low} and {high} (got {value})", parameter=name,
+                       reason="range")
     return value
 
 
-def request_from_params(get_one, get_all) -> SearchRequest:
+def request_from_params(get_one: Callable[[str], str | None],
+                        get_all: Callable[[str], list[str]]) -> SearchRequest:
     """Build a SearchRequest from request parameters; raises BadQuery for a bad one.
 
-    `get_one(name)` returns one value or None, `get_all(name)` every value of a repeated one."""
+    `get_one(name)` returns one value or None, `get_all(name)` every value of a repeated
+    one; each registered facet is a repeatable parameter of its name."""
     q = nfc(get_one("q") or "").strip()
     if len(q) > MAX_QUERY_CHARS:
-        raise BadQuery(f"the query is too long ({len(q)} characters; at most {MAX_QUERY_CHARS})")
+        raise BadQuery(f"the query is too long ({len(q)} characters; at most {MAX_QUERY_CHARS})",
+                       parameter="q", reason="too_long")
     sort = (get_one("sort") or "relevance").strip() or "relevance"
     if sort not in SORTS:
-        raise BadQuery(f"'sort' must be one of {', '.join(SORTS)} (got {sort!r})")
+        raise BadQuery(f"'sort' must be one of {', '.join(SORTS)} (got {sort!r})", parameter="sort")
+    filters = {}
+    for name, facet in FACETS.items():
+        values = [v for v in get_all(name) if v.strip()]
+        for value in values:
+            facet.check(value)
+        if values:
+            filters[name] = values
     request = SearchRequest(
-        q=q,
-        province=[v for v in get_all("province") if v.strip()],
-        province_2025=[v for v in get_all("province_2025") if v.strip()],
-        secretary=[v for v in get_all("secretary") if v.strip()],
-        year=[v for v in get_all("year") if v.strip()],
+        q=q, filters=filters,
         date_from=_parse_date(get_one("from"), "from"),
         date_to=_parse_date(get_one("to"), "to"),
         sort=sort,
-        page=_parse_int(get_one("page"), "page", 1, 1, 100_000),
+        page=_parse_int(get_one("page"), "page", 1, 1, MAX_PAGE),
         size=_parse_int(get_one("size"), "size", 10, 1, MAX_SIZE),
     )
     if request.date_from and request.date_to and request.date_from > request.date_to:
-        raise BadQuery("'from' is after 'to'")
-    for y in request.year:
-        if not (re.fullmatch(r"\d{4}", y.strip()) or _is_unknown(y)):
-            raise BadQuery(f"'year' must be a year like 2023 (got {y!r})")
+        raise BadQuery("'from' is after 'to'", parameter="from", reason="order")
     return request
-
-
-# --- the searcher, kept open and refreshed when the index changes ------------------------
-
-class _Searchers:
-    """One open searcher (with its arrays) per index folder, replaced when CURRENT names a
-    new generation: a running server picks up a reindex without a restart."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._open: dict[str, tuple[str, object, IndexArrays]] = {}
-
-    def get(self, index_dir: Path) -> IndexArrays:
-        key = str(Path(index_dir).resolve())
-        current = current_generation(Path(index_dir))
-        generation = current["generation"] if current else None
-        with self._lock:
-            cached = self._open.get(key)
-            if cached and cached[0] == generation:
-                return cached[2]
-            ix = open_index(Path(index_dir))  # raises IndexMissing / StaleIndex
-            arrays = IndexArrays(ix.searcher(weighting=WEIGHTING))
-            # The previous searcher is left to the garbage collector: a request may still use it.
-            self._open[key] = (generation, ix, arrays)
-            # The searcher's long-lived objects need no collecting: keeping them out of the
-            # collector's scans avoids 30 ms pauses in the middle of queries.
-            gc.freeze()
-            return arrays
-
-
-_searchers = _Searchers()
-
-
-# --- filters and facets ------------------------------------------------------------------
-
-def _is_unknown(value: str) -> bool:
-    return fold(value.strip().lower()) in ("khong ro", UNKNOWN, "unknown")
-
-
-def _canonical(facet: str, value: str) -> str:
-    """The indexed value for a filter given in any spelling."""
-    value = nfc(value).strip()
-    if _is_unknown(value):
-        return UNKNOWN
-    g = gazetteer()
-    if facet == "province":
-        p = g.province(value)
-        return p.short_name if p else value
-    if facet == "province_2025":
-        u = g.unit_2025(value)
-        return u.short_name if u else value
-    if facet == "secretary":
-        terms = g.terms_of(value)
-        return terms[0].name if terms else " ".join(w.capitalize() for w in value.split())
-    return value
-
-
-def _secretary_values(ix: IndexArrays, wanted: str) -> list[str]:
-    """Indexed secretary names matching `wanted` in any tone style or without diacritics."""
-    key = fold(name_key(wanted))
-    return [v for v in ix.facets["secretary"][1] if fold(name_key(v)) == key] or [wanted]
-
-
-def _facet_values(counts: dict[str, int], facet: str, selected: list[str]) -> list[FacetValue]:
-    for value in selected:
-        counts.setdefault(value, 0)
-    values = [FacetValue(UNKNOWN_LABEL if v == UNKNOWN else v, c, v in selected)
-              for v, c in counts.items() if v != ""]
-    if facet == "year":
-        values.sort(key=lambda f: (f.value == UNKNOWN_LABEL, -int(f.value) if f.value.isdigit() else 0))
-    else:
-        values.sort(key=lambda f: (-f.count, f.value == UNKNOWN_LABEL, f.value))
-    return values
-
-
-# --- the search --------------------------------------------------------------------------
-
-def search(index_dir: Path, request: SearchRequest) -> SearchResult:
-    """Run `request` against the index at `index_dir`."""
-    started = time.perf_counter()
-    ix = _searchers.get(index_dir)
-    parsed = querylang.parse(request.q)
-    filters: dict[str, list[str]] = {}
-    for facet, values in {**request.filters(), **parsed.filters}.items():
-        canon = [_canonical(facet, v) for v in values]
-        if facet == "secretary":
-            canon = [s for v in canon for s in (_secretary_values(ix, v) if v != UNKNOWN else [v])]
-        filters.setdefault(facet, [])
-        filters[facet].extend(v for v in canon if v not in filters[facet])
-
-    scored = ranking.evaluate(ix, parsed, querylang.require_all(parsed))
-    relaxed = False
-    if not scored.mask.any() and len(querylang.content_clauses(parsed)) > 1:
-        scored = ranking.evaluate(ix, parsed, require_all=False)  # nothing has every word
-        relaxed = True
-    base = scored.mask
-    if request.date_from or request.date_to:
-        base = base & ranking.date_mask(ix, _day_number(request.date_from), _day_number(request.date_to))
-    allowed = {facet: ranking.facet_mask(ix, facet, values) for facet, values in filters.items()}
-
-    facets = {}
-    for facet in FACETS:  # each facet counted with the other facets' filters only
-        mask = base
-        for other, ok in allowed.items():
-            if other != facet:
-                mask = mask & ok
-        facets[facet] = _facet_values(ranking.facet_counts(ix, facet, mask), facet, filters.get(facet, []))
-    matching = base
-    for ok in allowed.values():
-        matching = matching & ok
-    total = int(matching.sum())
-
-    hits = _page(ix, scored, matching, total, request, parsed)
-    suggestion = _suggest(ix, parsed, request.q, 0 if relaxed else total)
-    took = round((time.perf_counter() - started) * 1000, 2)
-    return SearchResult(request.q, total, request.page, request.size, took, hits, facets,
-                        suggestion, filters)
 
 
 def _day_number(day: date | None) -> int | None:
     return day.year * 10000 + day.month * 100 + day.day if day else None
 
 
-def _page(ix: IndexArrays, scored, matching, total: int, request: SearchRequest, parsed) -> list[Hit]:
-    """The requested page of hits, highlighted (only these are read and highlighted)."""
-    first = (request.page - 1) * request.size
-    if first >= total:
-        return []
-    if parsed.empty or request.sort != "relevance":
-        docs = ranking.by_date(ix, matching, first + request.size, newest=request.sort != "oldest")
-        chosen = [(d, float(scored.score[d])) for d in docs[first:]]
-    else:
-        chosen = ranking.top(ix, scored.score, matching, first + request.size)[first:]
-    terms = querylang.highlight_terms(parsed)
-    return [_hit(ix.searcher.stored_fields(d), score, terms) for d, score in chosen]
-
-
-def _value(stored: dict, name: str) -> str | None:
+def _value(stored: Mapping[str, Any], name: str) -> Any:
     v = stored.get(name)
     return None if v in (None, "", UNKNOWN) else v
 
 
-def _hit(stored: dict, score: float, terms) -> Hit:
+def _hit(stored: Mapping[str, Any], score: float, terms) -> Hit:
     body, title = stored.get("body", ""), stored.get("title", "")
     return Hit(
         id=stored["id"], title=title, date=_value(stored, "date"),
@@ -356,7 +220,198 @@ def _hit(stored: dict, score: float, terms) -> Hit:
     )
 
 
-# --- "did you mean" ----------------------------------------------------------------------
+def _facet_values(name: str, counts: dict[str, int], selected: list[str]) -> list[FacetValue]:
+    """A facet's values with their counts, in the facet's order; selected ones always listed."""
+    for value in selected:
+        counts.setdefault(value, 0)
+    values = [FacetValue(UNKNOWN_LABEL if v == UNKNOWN else v, c, v in selected)
+              for v, c in counts.items() if v != ""]
+    facet = FACETS[name]
+    values.sort(key=lambda f: facet.order(f.value, f.count))
+    return values
+
+
+NO_TERMS = (set(), set(), [])
+
+
+# --- the index -----------------------------------------------------------------------------
+
+class Index:
+    """The searchable index at one location (an index folder, or a backend's address)."""
+
+    def __init__(self, location: str | Path, opener: Callable[[str], Backend] = open_backend):
+        self.location = str(location)
+        self._opener = opener
+        self._backend: Backend | None = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Index({self.location!r})"
+
+    def __enter__(self) -> "Index":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def backend(self) -> Backend:
+        """The open backend (opened on first use; raises IndexMissing / StaleIndex)."""
+        backend = self._backend
+        if backend is None:
+            with self._lock:
+                if self._backend is None:
+                    self._backend = self._opener(self.location)
+                backend = self._backend
+        return backend
+
+    def refresh(self) -> bool:
+        """Open the backend, or reopen it when the live data has changed since; True if it
+        did. A search in flight keeps the backend it started with."""
+        backend = self._backend
+        if backend is not None and backend.is_current():
+            return False
+        with self._lock:
+            if self._backend is not backend:  # another thread refreshed meanwhile
+                return True
+            self._backend = self._opener(self.location)
+        return True
+
+    def close(self) -> None:
+        """Let go of the backend; the next use opens it again."""
+        with self._lock:
+            backend, self._backend = self._backend, None
+        if backend is not None:
+            backend.close()
+
+    # -- searching -------------------------------------------------------------------------
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        """Run `request`: hits of the asked page, highlighted, the total, every facet's counts."""
+        started = time.perf_counter()
+        backend = self.backend
+        parsed = querylang.parse(request.q)
+        filters = self._filters(backend, request, parsed)
+        allowed = Filters({k: tuple(v) for k, v in filters.items()},
+                          _day_number(request.date_from), _day_number(request.date_to))
+        sort = "newest" if parsed.empty and request.sort == "relevance" else request.sort
+        spec = SearchSpec(parsed, querylang.require_all(parsed), allowed,
+                          facets={name: allowed.without(name) for name in FACETS}, sort=sort,
+                          offset=(request.page - 1) * request.size, limit=request.size)
+        found = backend.search(spec)
+        relaxed = False
+        if not found.matched and spec.require_all and len(querylang.content_clauses(parsed)) > 1:
+            found = backend.search(replace(spec, require_all=False))  # nothing has every word
+            relaxed = True
+        terms = querylang.highlight_terms(parsed)
+        hits = [_hit(m.doc, m.score, terms) for m in found.hits]
+        facets = {name: _facet_values(name, found.facets.get(name, {}), filters.get(name, []))
+                  for name in FACETS}
+        suggestion = self._suggest(backend, parsed, request.q, 0 if relaxed else found.total)
+        took = round((time.perf_counter() - started) * 1000, 2)
+        return SearchResult(request.q, found.total, request.page, request.size, took, hits, facets,
+                            suggestion, filters)
+
+    def _filters(self, backend: Backend, request: SearchRequest, parsed) -> dict[str, list[str]]:
+        """Facet → indexed values, from the request's filters and the query's (province:…);
+        a facet named in the query replaces the same facet's request filter."""
+        out: dict[str, list[str]] = {}
+        asked = {**{k: v for k, v in request.filters.items() if v}, **parsed.filters}
+        for name, values in asked.items():
+            facet = FACETS.get(name)
+            if facet is None:
+                raise BadQuery(f"unknown filter {name!r} (known: {', '.join(FACETS)})", parameter=name)
+            chosen = out.setdefault(name, [])
+            for raw in values:
+                value = facet.canonical(raw)
+                indexed = [value] if value == UNKNOWN else facet.matching(value, backend.facet_values(name))
+                chosen.extend(v for v in indexed if v not in chosen)
+        return out
+
+    # -- "did you mean" --------------------------------------------------------------------
+
+    def _suggest(self, backend: Backend, parsed, q: str, total: int) -> str | None:
+        """A corrected query, with diacritics, when a word is unknown or the query finds nothing.
+
+        Misspelt syllables are corrected against the folded vocabulary (nearest first, then
+        the one that best fits the rest of the query); diacritics are restored from the
+        articles the corrected query finds, so "tran quoc cuongg" becomes "trần quốc cường",
+        not the commonest "trận" or "cương"."""
+        words = [w for c in parsed.clauses if not c.negated and not c.field for w in c.words]
+        if not words or len(words) > SUGGEST_MAX_WORDS:
+            return None
+        corrected = [fold(normalize_token(w)) for w in words]
+        known = [backend.word_known(f) or not f.isalpha() for f in corrected]
+        if all(known) and total > 0:
+            return None
+
+        def count(text: str) -> int:
+            return backend.search(SearchSpec(querylang.parse(text), require_all=True, limit=0)).matched
+
+        def fits(candidate_words: list[str]) -> tuple[int, int]:
+            """(documents with the words side by side, documents with all of them)."""
+            text = " ".join(candidate_words)
+            return count(f'"{text}"'), count(text)
+
+        for i, f in enumerate(corrected):
+            if known[i]:
+                continue
+            near = sorted((_edit_distance(f, w), -df, w) for w, df in backend.near_words(f, SUGGEST_DISTANCE))
+            near = [w for d, _, w in near if d == near[0][0]][:SUGGEST_CANDIDATES] if near else []
+            if near:  # of the nearest words, the one that best fits the rest of the query
+                corrected[i] = max(near, key=lambda w: fits(corrected[:i] + [w] + corrected[i + 1:]))
+        best = backend.search(SearchSpec(querylang.parse(" ".join(corrected)), require_all=True,
+                                         limit=SUGGEST_SAMPLE))
+        if not best.hits:
+            return None
+        texts = [m.doc.get("title", "") + "\n" + m.doc.get("body", "") for m in best.hits]
+        suggestion = " ".join(_restore_diacritics(corrected, texts))
+        return None if suggestion == normalize_token(q) else suggestion
+
+    # -- one document ----------------------------------------------------------------------
+
+    def document(self, doc_id: str, q: str = "", related: int = 5) -> Document:
+        """The whole article `doc_id`, its text highlighted for `q`, with related articles."""
+        backend = self.backend
+        stored = backend.document(doc_id)
+        if stored is None:
+            raise UnknownDocument(doc_id)
+        terms = querylang.highlight_terms(querylang.parse(q)) if q.strip() else NO_TERMS
+        body, title = stored.get("body", ""), stored.get("title", "")
+        doc = Document(
+            id=doc_id, title=title, date=_value(stored, "date"), province=_value(stored, "province"),
+            province_2025=_value(stored, "province_2025"), secretary=_value(stored, "secretary"),
+            source=_value(stored, "source"), url=_value(stored, "url"), body=body,
+            outlet=_value(stored, "outlet"), conference=stored.get("conference"),
+            term=_value(stored, "term"), author=_value(stored, "author"),
+            body_html=mark(body, matches(body, *terms)), title_html=mark(title, matches(title, *terms)),
+            facets={name: _value(stored, name) for name in FACETS},
+        )
+        if related:
+            doc.related = self._related(backend, doc_id, stored, related)
+        return doc
+
+    def _related(self, backend: Backend, doc_id: str, stored: Mapping[str, Any], limit: int) -> list[Hit]:
+        """More like this: the article's most telling words, same province first."""
+        candidates: list[Match] = backend.similar(doc_id, RELATED_POOL * limit)
+        same = stored.get("province")
+        candidates.sort(key=lambda m: same in (None, UNKNOWN) or m.doc.get("province") != same)  # stable
+        return [_hit(m.doc, m.score, NO_TERMS) for m in candidates[:limit]]
+
+    def health(self) -> dict[str, Any]:
+        """``{"status": "ok", "backend", "documents", "generation", ...}``; raises when the
+        index cannot be used (IndexMissing, StaleIndex...)."""
+        return {"status": "ok", **self.backend.health()}
+
+
+def open_index(location: str | Path) -> Index:
+    """The index at `location`, opened now (raises IndexMissing / StaleIndex)."""
+    index = Index(location)
+    index.backend  # noqa: B018 - open it, so a missing index is reported here
+    return index
+
+
+# --- helpers of "did you mean" -------------------------------------------------------------
 
 def _edit_distance(a: str, b: str) -> int:
     previous = list(range(len(b) + 1))
@@ -366,44 +421,6 @@ def _edit_distance(a: str, b: str) -> int:
             current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
         previous = current
     return previous[-1]
-
-
-def _suggest(ix: IndexArrays, parsed, q: str, total: int) -> str | None:
-    """A corrected query, with diacritics, when a word is unknown or the query finds nothing.
-
-    Misspelt syllables are corrected against the folded vocabulary (nearest first, then the
-    most frequent); diacritics are restored from the articles the corrected query finds,
-    so "tran quoc cuongg" becomes "trần quốc cường", not the commonest "trận" or "cương"."""
-    words = [w for c in parsed.clauses if not c.negated and not c.field for w in c.words]
-    if not words or len(words) > 8:
-        return None
-    reader = ix.searcher.reader()
-    corrected = [fold(normalize_token(w)) for w in words]
-    known = [bool(reader.doc_frequency("body_fold", f) or reader.doc_frequency("title_fold", f))
-             or not f.isalpha() for f in corrected]
-    if all(known) and total > 0:
-        return None
-
-    def found(candidate_words: list[str]) -> tuple[int, ...]:
-        """(documents with the words side by side, documents with all of them)."""
-        return tuple(int(ranking.evaluate(ix, querylang.parse(text), require_all=True).mask.sum())
-                     for text in ('"%s"' % " ".join(candidate_words), " ".join(candidate_words)))
-
-    for i, f in enumerate(corrected):
-        if known[i]:
-            continue
-        near = sorted((_edit_distance(f, c), -reader.doc_frequency("body_fold", c), c)
-                      for c in reader.terms_within("body_fold", f, 2, prefix=1))
-        near = [c for d, _, c in near if d == near[0][0]][:5] if near else []
-        if near:  # of the nearest words, the one that best fits the rest of the query
-            corrected[i] = max(near, key=lambda c: found(corrected[:i] + [c] + corrected[i + 1:]))
-    best = ranking.evaluate(ix, querylang.parse(" ".join(corrected)), require_all=True)
-    stored = [ix.searcher.stored_fields(d) for d, _ in ranking.top(ix, best.score, best.mask, 5)]
-    if not stored:
-        return None
-    suggestion = " ".join(_restore_diacritics(corrected, [f.get("title", "") + "\n" + f.get("body", "")
-                                                          for f in stored]))
-    return None if suggestion == normalize_token(q) else suggestion
 
 
 def _restore_diacritics(folded: list[str], texts: list[str]) -> list[str]:
@@ -428,39 +445,3 @@ def _restore_diacritics(folded: list[str], texts: list[str]) -> list[str]:
         prev = out[-1] if out else None
         out.append(max(forms, key=lambda a: (bigrams[prev, a] if prev else 0, unigrams[a])))
     return out
-
-
-# --- one document ------------------------------------------------------------------------
-
-def get_document(index_dir: Path, doc_id: str, q: str = "", related: int = 5) -> Document:
-    """The whole article `doc_id`, its text highlighted for `q`, with related articles."""
-    ix = _searchers.get(index_dir)
-    searcher = ix.searcher
-    docnum = searcher.document_number(id=doc_id)
-    if docnum is None:
-        raise UnknownDocument(f"no article with id {doc_id!r}")
-    stored = searcher.stored_fields(docnum)
-    terms = querylang.highlight_terms(querylang.parse(q)) if q.strip() else (set(), set(), [])
-    body, title = stored.get("body", ""), stored.get("title", "")
-    doc = Document(
-        id=doc_id, title=title, date=_value(stored, "date"), province=_value(stored, "province"),
-        province_2025=_value(stored, "province_2025"), secretary=_value(stored, "secretary"),
-        source=_value(stored, "source"), url=_value(stored, "url"), body=body,
-        outlet=_value(stored, "outlet"), conference=stored.get("conference"),
-        term=_value(stored, "term"), author=_value(stored, "author"),
-        body_html=mark(body, matches(body, *terms)), title_html=mark(title, matches(title, *terms)),
-    )
-    if related:
-        doc.related = _related(ix, docnum, stored, related)
-    return doc
-
-
-def _related(ix: IndexArrays, docnum: int, stored: dict, limit: int) -> list[Hit]:
-    """More like this: the article's most telling words, same province first."""
-    scored = ranking.more_like(ix, docnum, stored.get("title", "") + "\n" + stored.get("body", ""))
-    candidates = ranking.top(ix, scored.score, scored.mask, 4 * limit)
-    same = stored.get("province")
-    fields = [(ix.searcher.stored_fields(d), score) for d, score in candidates]
-    fields.sort(key=lambda fs: same in (None, UNKNOWN) or fs[0].get("province") != same)  # stable
-    empty = (set(), set(), [])
-    return [_hit(f, score, empty) for f, score in fields[:limit]]

@@ -1,7 +1,7 @@
 """The query language: plain words, "quoted phrases", AND / OR / NOT, -word, field:value.
 
 :func:`parse` never fails: anything malformed (a stray quote, a dangling operator) is read
-as plain words. ``search/ranking.py`` evaluates the parsed query over the three streams of
+as plain words. A backend (``search/backends/``) evaluates the parsed query over the three streams of
 each text field:
 
 * a syllable typed with diacritics matches its exact (canonical-tone) form strongly and its
@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field as dataclass_field
 
 from .abbreviations import abbreviations_in, expansions_of
+from .scoring import TEXT_FIELDS, stream
 from .text import fold, has_diacritics, nfc, normalize_token, syllables
 
 __all__ = ["Clause", "ParsedQuery", "parse", "require_all", "compound_terms", "highlight_terms", "STOPWORDS"]
@@ -28,9 +29,6 @@ STOPWORDS = frozenset("""và của các là có được cho với về đã nà
 từ theo tại trên đến cũng như nhiều đó vào ra nên do bị sẽ đang rằng mà hay hoặc nhưng
 """.split())
 
-# Tuned on vmds-dev with bench/relevance.py: a heavier title (2.5, 1.5) lowered MRR@10.
-FIELD_BOOST = {"title": 1.0, "body": 1.0}
-EXACT, FOLDED_WHEN_EXACT, COMPOUND = 1.0, 0.35, 0.6
 AND_LIMIT = 4  # up to this many content words, every one is required
 
 
@@ -143,8 +141,8 @@ def require_all(parsed: ParsedQuery) -> bool:
     return len(content_clauses(parsed)) <= AND_LIMIT
 
 
-def compound_terms(clauses: list[Clause], exact: bool) -> list[tuple[str, str]]:
-    """(field, pyvi word) pairs spelled by adjacent syllables ("bí_thư", or "bi_thu").
+def compound_terms(clauses: list[Clause], exact: bool) -> list[tuple[str, str, str]]:
+    """(field, its compound stream, pyvi word) spelled by adjacent syllables ("bí_thư", or "bi_thu").
 
     They are optional: a document that has the syllables as one word ranks higher."""
     words = [normalize_token(w) for c in clauses if not c.negated and not c.field for w in c.words]
@@ -154,7 +152,7 @@ def compound_terms(clauses: list[Clause], exact: bool) -> list[tuple[str, str]]:
     for n in (2, 3, 4):
         for i in range(len(words) - n + 1):
             compound = "_".join(words[i:i + n])
-            terms.extend((f"{name}_word", compound) for name in ("title", "body"))
+            terms.extend((name, stream(name, "compound"), compound) for name in TEXT_FIELDS)
     return terms
 
 

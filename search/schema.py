@@ -1,7 +1,8 @@
-"""The one Whoosh schema: three analysed streams per text field, and facet columns.
+"""The one Whoosh schema: three analysed streams per text field, and a column per facet.
 
+Stream names come from ``search/scoring.py``, facet columns from ``search/facets.py``.
 Bump ``SCHEMA_VERSION`` whenever analysis or fields change: an index built with another
-version is refused with a request to run ``vnsearch reindex --full``.
+version (or other facets) is refused with a request to run ``vnsearch reindex --full``.
 """
 
 from __future__ import annotations
@@ -9,14 +10,13 @@ from __future__ import annotations
 from whoosh.fields import ID, STORED, TEXT, Schema
 
 from .analysis import accented_analyzer, compound_analyzer, folded_analyzer
+from .backends import STORED_FIELDS
+from .facets import FACETS
+from .scoring import TEXT_FIELDS, stream
 
-__all__ = ["SCHEMA_VERSION", "TEXT_FIELDS", "FACETS", "UNKNOWN", "build_schema"]
+__all__ = ["SCHEMA_VERSION", "build_schema"]
 
 SCHEMA_VERSION = 2
-
-TEXT_FIELDS = ("title", "body")  # each also has "<name>_fold" and "<name>_word"
-FACETS = ("province", "province_2025", "secretary", "year")
-UNKNOWN = "_"  # the indexed value of a facet the article does not tell ("Không rõ")
 
 
 def build_schema() -> Schema:
@@ -25,17 +25,14 @@ def build_schema() -> Schema:
         "id": ID(stored=True, unique=True),
         "hash": ID(stored=True),
         "date": ID(stored=True, sortable=True),  # YYYY-MM-DD, "" when unknown
-        "source": STORED(),
-        "url": STORED(),
-        "outlet": STORED(),
-        "conference": STORED(),
-        "term": STORED(),
-        "author": STORED(),
+        **{name: STORED() for name in STORED_FIELDS},
     }
     for name in FACETS:
         fields[name] = ID(stored=True, sortable=True)
+    analyzers = {"accented": accented_analyzer, "folded": folded_analyzer, "compound": compound_analyzer}
     for name in TEXT_FIELDS:
-        fields[name] = TEXT(analyzer=accented_analyzer(), stored=True, phrase=True)
-        fields[f"{name}_fold"] = TEXT(analyzer=folded_analyzer(), phrase=True)
-        fields[f"{name}_word"] = TEXT(analyzer=compound_analyzer(), phrase=False)
+        for kind, analyzer in analyzers.items():
+            # Positions (phrases) for the syllable streams; compounds only boost.
+            fields[stream(name, kind)] = TEXT(analyzer=analyzer(), stored=kind == "accented",
+                                              phrase=kind != "compound")
     return Schema(**fields)

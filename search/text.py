@@ -26,6 +26,8 @@ __all__ = [
     "folded",
     "Syllable",
     "syllables",
+    "FOLD_TABLE",
+    "SYLLABLE",
 ]
 
 _TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # huyền sắc ngã hỏi nặng
@@ -48,12 +50,12 @@ def _build_fold_table() -> dict[int, str]:
     return table
 
 
-_FOLD_TABLE = _build_fold_table()
+FOLD_TABLE = _build_fold_table()  # str.translate table: each accented letter → its base letter
 
 
 def fold(text: str) -> str:
     """Remove tone and vowel marks and map đ→d; one character in, one out (for NFC text)."""
-    return text.translate(_FOLD_TABLE)
+    return text.translate(FOLD_TABLE)
 
 
 def has_diacritics(text: str) -> bool:
@@ -170,10 +172,10 @@ class Syllable:
 
 
 # A number keeps its separators ("47.525", "6,7", "29/06/2020"); a word is a run of letters.
-_SYLLABLE = re.compile(r"\d+(?:[.,/:]\d+)*|[^\W\d_]+")
+SYLLABLE = re.compile(r"\d+(?:[.,/:]\d+)*|[^\W\d_]+")
 
 
 def syllables(text: str) -> Iterator[Syllable]:
     """Split NFC `text` into syllables and numbers with their character offsets."""
-    for m in _SYLLABLE.finditer(text):
+    for m in SYLLABLE.finditer(text):
         yield Syllable(m.group(), m.start(), m.end())

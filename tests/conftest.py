@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from search.indexer import reindex
+from search.query import open_index
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "corpus"
@@ -47,3 +48,15 @@ def shared_corpus(name: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} not found: the real-corpus tests need ../shared (CI has it)")
     return path
+
+
+def search(location, request):
+    """One search through a freshly opened Index, as one CLI call makes it."""
+    with open_index(location) as index:
+        return index.search(request)
+
+
+def document(location, doc_id, **kw):
+    """One document through a freshly opened Index."""
+    with open_index(location) as index:
+        return index.document(doc_id, **kw)

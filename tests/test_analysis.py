@@ -57,3 +57,35 @@ def test_analyzer_offsets_are_exact(text, form):
 
 def test_schema_pickles_small():
     assert len(pickle.dumps(build_schema())) < 4000
+
+
+def _paragraphs() -> list[str]:
+    """Real paragraphs: the seeds', and 150 articles of ../shared when it is there."""
+    import gzip
+    import json
+
+    from .conftest import SEEDS, SHARED
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
+    real = SHARED / "corpora" / "party_committee_subset.jsonl.gz"
+    if real.exists():
+        with gzip.open(real, "rt", encoding="utf-8") as f:
+            texts += [json.loads(line)["body"] for _, line in zip(range(150), f)]
+    return [p for t in texts for p in nfc(t).split("\n") if p.strip()]
+
+
+def test_compound_words_are_pyvis_own_segmentation():
+    """analysis.py runs pyvi's CRF with features and joining rules copied from pyvi 0.1.1
+    (pinned): its words must be exactly those of ``ViTokenizer.tokenize``."""
+    from pyvi import ViTokenizer
+
+    from search.analysis import _PYVI_UNITS, _segment
+    from search.text import canonical_tones
+
+    paragraphs = _paragraphs()
+    assert len(paragraphs) > 40
+    for paragraph in paragraphs:
+        text = canonical_tones(paragraph)
+        units = [m.group() for m in _PYVI_UNITS.finditer(text)]
+        ours = ["_".join(units[first:last + 1]) for first, last in _segment(units)] if units else []
+        assert ours == ViTokenizer.tokenize(text).split(), paragraph[:120]

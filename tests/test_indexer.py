@@ -13,8 +13,11 @@ from pathlib import Path
 import pytest
 
 from search.errors import ReindexBusy, StaleIndex
-from search.indexer import _Lock, current_generation, open_index, reindex
-from search.query import SearchRequest, search
+from search.indexer import reindex
+from search.query import SearchRequest, open_index
+from search.store import Store
+
+from .conftest import search
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,10 +29,10 @@ def report_counts(report):
 def test_incremental_reindex_touches_only_what_changed(corpus, tmp_path):
     index = tmp_path / "index"
     assert report_counts(reindex(corpus, index, workers=1)) == (5, 0, 0, 0, 0)
-    first = current_generation(index)["generation"]
+    first = Store(index).current()["generation"]
 
     assert report_counts(reindex(corpus, index, workers=1)) == (0, 0, 0, 5, 0)
-    assert current_generation(index)["generation"] == first  # nothing changed: no new generation
+    assert Store(index).current()["generation"] == first  # nothing changed: no new generation
 
     (corpus / "003_f0cf8f3db9718a20.txt").write_text("Bài đã sửa\n\nNội dung mới về Tỉnh ủy Lạng Sơn.", encoding="utf-8")
     (corpus / "004_d9390da75f2ce445.txt").unlink()
@@ -70,16 +73,16 @@ def test_parallel_workers_give_the_same_index(tmp_path):
 def test_a_failed_build_leaves_the_live_index_serving(corpus, tmp_path, monkeypatch):
     index = tmp_path / "index"
     reindex(corpus, index, workers=1)
-    live = current_generation(index)
+    live = Store(index).current()
     (corpus / "new.txt").write_text("Bài mới\n\nTỉnh ủy Điện Biên họp.", encoding="utf-8")
 
     def explode(article):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("search.indexer._fields", explode)
+    monkeypatch.setattr("search.indexer.document_fields", explode)
     with pytest.raises(RuntimeError, match="disk full"):
         reindex(corpus, index, workers=1)
-    assert current_generation(index) == live
+    assert Store(index).current() == live
     assert [p.name for p in index.glob("gen-*")] == [live["generation"]]
     assert search(index, SearchRequest()).total == 5
 
@@ -87,7 +90,7 @@ def test_a_failed_build_leaves_the_live_index_serving(corpus, tmp_path, monkeypa
 def test_a_second_reindex_is_refused_with_a_clear_message(corpus, tmp_path):
     index = tmp_path / "index"
     index.mkdir()
-    with _Lock(index):
+    with Store(index).lock():
         with pytest.raises(ReindexBusy, match=rf"another reindex of .* is running \(pid {os.getpid()}\)"):
             reindex(corpus, index, workers=1)
     assert report_counts(reindex(corpus, index, workers=1)) == (5, 0, 0, 0, 0)
@@ -106,7 +109,7 @@ def big_corpus(tmp_path, n=400):
 def test_kill_9_during_reindex_leaves_the_live_index_and_the_next_run_succeeds(corpus, tmp_path):
     index = tmp_path / "index"
     reindex(corpus, index, workers=1)
-    live = current_generation(index)
+    live = Store(index).current()
     big = big_corpus(tmp_path)
     code = f"from search.indexer import reindex; reindex({str(big)!r}, {str(index)!r}, full=True, workers=1)"
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
@@ -116,7 +119,7 @@ def test_kill_9_during_reindex_leaves_the_live_index_and_the_next_run_succeeds(c
     time.sleep(0.5)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert current_generation(index) == live
+    assert Store(index).current() == live
     assert search(index, SearchRequest(q="Trần Quốc Cường")).total == 4
     # The dead process's lock is gone with it; its half-built generation is cleared.
     report = reindex(big, index, workers=1)
@@ -155,13 +158,13 @@ def test_searches_keep_working_during_a_reindex(corpus, tmp_path):
 def test_an_index_of_another_schema_version_is_refused(corpus, tmp_path):
     index = tmp_path / "index"
     reindex(corpus, index, workers=1)
-    record = current_generation(index)
+    record = Store(index).current()
     record["schema_version"] = 0
     (index / "CURRENT").write_text(json.dumps(record), encoding="utf-8")
     with pytest.raises(StaleIndex, match=r"run `vnsearch reindex --full`"):
         open_index(index)
     assert report_counts(reindex(corpus, index, workers=1)) == (5, 0, 0, 0, 0)  # rebuilt in full
-    assert current_generation(index)["schema_version"] != 0
+    assert Store(index).current()["schema_version"] != 0
 
 
 def test_missing_corpus_folder(tmp_path):
@@ -181,7 +184,7 @@ def test_incremental_jsonl_reparses_only_changed_lines(tmp_path, monkeypatch):
     corpus = big_corpus(tmp_path, 100)
     index = tmp_path / "index"
     reindex(corpus, index, workers=1)
-    assert (index / current_generation(index)["generation"] / "documents.json").exists()
+    assert (index / Store(index).current()["generation"] / "documents.json").exists()
     lines = (corpus / "many.jsonl").read_text(encoding="utf-8").splitlines()
     lines[7] = json.dumps({"id": "7", "title": "Bài đã sửa", "body": "Tỉnh ủy họp bàn."}, ensure_ascii=False)
     del lines[9]
@@ -214,7 +217,7 @@ def test_updating_many_documents_in_parallel_replaces_each_once(tmp_path, monkey
 def test_an_incremental_run_leaves_the_live_generations_hash_list_alone(corpus, tmp_path):
     index = tmp_path / "index"
     reindex(corpus, index, workers=1)
-    first = current_generation(index)["generation"]
+    first = Store(index).current()["generation"]
     before = (index / first / "documents.json").read_text(encoding="utf-8")
     (corpus / "new.txt").write_text("Bài mới\n\nTỉnh ủy họp.", encoding="utf-8")
     reindex(corpus, index, workers=1)

@@ -1,11 +1,11 @@
-"""search.ranking reads Whoosh's postings and lengths itself: it must agree with Whoosh."""
+"""The embedded backend's engine reads Whoosh's postings and lengths itself: it must agree with Whoosh."""
 
 import numpy as np
 import pytest
 
-from search import query as Q
+from search.backends.ranking import _field_lengths
+from search.backends.whoosh import open_backend
 from search.indexer import reindex
-from search.ranking import _field_lengths
 
 from .conftest import SEEDS
 
@@ -21,7 +21,7 @@ def two_segment_index(tmp_path_factory):
         (corpus / f"{i:03d}.txt").write_text(text, encoding="utf-8")
     (corpus / "empty-title.jsonl").write_text('{"id": "x", "title": "", "body": "Nội dung."}', encoding="utf-8")
     reindex(corpus, base / "i", full=True, workers=2)
-    return Q._searchers.get(base / "i")
+    return open_backend(str(base / "i")).arrays
 
 
 def test_the_index_has_several_segments(two_segment_index):

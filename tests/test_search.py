@@ -3,9 +3,9 @@
 import pytest
 
 from search.errors import BadQuery, IndexMissing
-from search.query import SearchRequest, request_from_params, search
+from search.query import SearchRequest, request_from_params
 
-from .conftest import DIEN_BIEN
+from .conftest import DIEN_BIEN, document, search
 
 ALL = {"000_16468085dbf1e3df", "001_045948c02f9f6eb6", "002_65fc4686f071d328",
        "003_f0cf8f3db9718a20", "004_d9390da75f2ce445"}
@@ -31,14 +31,14 @@ def test_province_facet_counts_on_the_seeds(shared_seed_index):
 
 @pytest.mark.parametrize("spelling", ["Điện Biên", "dien bien", "Tỉnh Điện Biên", "DIEN BIEN"])
 def test_province_filter_accepts_any_spelling(shared_seed_index, spelling):
-    result = search(shared_seed_index, SearchRequest(q="hội nghị", province=[spelling]))
+    result = search(shared_seed_index, SearchRequest(q="hội nghị", filters={"province": [spelling]}))
     assert set(ids(result)) <= set(DIEN_BIEN)
     assert result.total == len(result.hits) >= 1
     assert all(h.province == "Điện Biên" for h in result.hits)
 
 
 def test_province_facet_is_disjunctive(shared_seed_index):
-    result = search(shared_seed_index, SearchRequest(province=["Bắc Cạn"]))
+    result = search(shared_seed_index, SearchRequest(filters={"province": ["Bắc Cạn"]}))
     assert ids(result) == ["002_65fc4686f071d328"]
     counts = {f.value: (f.count, f.selected) for f in result.facets["province"]}
     # The selected facet still shows the other provinces with their true counts.
@@ -47,17 +47,17 @@ def test_province_facet_is_disjunctive(shared_seed_index):
 
 
 def test_two_provinces_combine_with_or(shared_seed_index):
-    result = search(shared_seed_index, SearchRequest(province=["Sơn La", "Lạng Sơn"]))
+    result = search(shared_seed_index, SearchRequest(filters={"province": ["Sơn La", "Lạng Sơn"]}))
     assert set(ids(result)) == {"003_f0cf8f3db9718a20", "004_d9390da75f2ce445"}
 
 
 def test_province_2025_includes_merged_provinces(shared_seed_index):
-    result = search(shared_seed_index, SearchRequest(province_2025=["Thái Nguyên"]))
+    result = search(shared_seed_index, SearchRequest(filters={"province_2025": ["Thái Nguyên"]}))
     assert ids(result) == ["002_65fc4686f071d328"]
 
 
 def test_secretary_filter_without_diacritics(shared_seed_index):
-    result = search(shared_seed_index, SearchRequest(secretary=["nguyen huu dong"]))
+    result = search(shared_seed_index, SearchRequest(filters={"secretary": ["nguyen huu dong"]}))
     assert ids(result) == ["004_d9390da75f2ce445"]
 
 
@@ -202,9 +202,7 @@ def test_top_results_are_the_true_best_even_with_many_ties(tmp_path):
 
 
 def test_related_articles_put_the_same_province_first(shared_seed_index):
-    from search.query import get_document
-
-    doc = get_document(shared_seed_index, "000_16468085dbf1e3df")
+    doc = document(shared_seed_index, "000_16468085dbf1e3df")
     assert doc.related[0].id == "001_045948c02f9f6eb6"  # the other Điện Biên article
     assert "000_16468085dbf1e3df" not in [h.id for h in doc.related]
     assert len(doc.related) == 4

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from bs4 import BeautifulSoup
 
-from search.query import FacetValue, SearchResult
+from search.query import FacetValue, Index, SearchResult
 from web import create_app, views
 
 from .conftest import DIEN_BIEN
@@ -59,7 +59,7 @@ def fake_result(total=0, page=1, size=10, facets=None, hits=(), took_ms=52.3, q=
 def fake_search(monkeypatch, shared_seed_index):
     """A client whose searches return the SearchResult given to `answer(result)`."""
     box = {}
-    monkeypatch.setattr(views, "search", lambda index_dir, request: box["result"])
+    monkeypatch.setattr(Index, "search", lambda index, request: box["result"])
     client = create_app({"INDEX_DIR": str(shared_seed_index), "TESTING": True}).test_client()
 
     def answer(result):

@@ -1,34 +1,28 @@
 """The blueprint: search page, article page, JSON API, health check.
 
 Every URL a page links to (facet toggles, chips, pages, sort) is built here; the templates
-only render what they are given.
+only render what they are given. The facets, their labels and how a typed value names one
+come from the registry (``search/facets.py``); this module never canonicalises.
 """
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
-from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from search.errors import BadQuery, IndexMissing, StaleIndex, UnknownDocument
-from search.gazetteer import gazetteer, key
-from search.query import (MAX_QUERY_CHARS, UNKNOWN_LABEL, SearchRequest, get_document,
-                          request_from_params, search)
-from search.schema import FACETS
+from search.facets import FACETS, UNKNOWN_LABEL, Facet
+from search.gazetteer import key
+from search.query import MAX_QUERY_CHARS, Index, SearchRequest, request_from_params
 from search.text import nfc
 
 bp = Blueprint("views", __name__)
 
-FACET_LABELS = {"province": "Tỉnh, thành", "province_2025": "Tỉnh sau sáp nhập 2025",
-                "secretary": "Bí thư Tỉnh ủy", "year": "Năm"}
-FILTER_PLACEHOLDERS = {"province": "Gõ tên tỉnh…", "province_2025": "Gõ tên tỉnh…",
-                       "secretary": "Gõ tên bí thư…"}
 SORT_LABELS = {"relevance": "Liên quan nhất", "newest": "Mới nhất", "oldest": "Cũ nhất"}
-STATE_KEYS = ("q", *FACETS, "from", "to", "sort", "size")
 TOP_VALUES = 10  # facet values shown before "Xem thêm"
 PAGE_WINDOW = 2  # page links either side of the current one
 BAD_PARAMETER = {  # the web page's words for a BadQuery about each parameter
@@ -41,15 +35,22 @@ BAD_PARAMETER = {  # the web page's words for a BadQuery about each parameter
 }
 
 
-def _index_dir() -> Path:
-    return Path(current_app.config["INDEX_DIR"])
+def _index() -> Index:
+    """The app's Index, refreshed if a reindex switched the live data (``web.live_index``)."""
+    from . import live_index
+
+    return live_index(current_app)
+
+
+def _state_keys() -> tuple[str, ...]:
+    return ("q", *FACETS, "from", "to", "sort", "size")
 
 
 # --- URLs of the search state --------------------------------------------------------------
 
 def _state() -> list[tuple[str, str]]:
     """The request's search state as (name, value) pairs, without the page number."""
-    return [(k, v) for k in STATE_KEYS for v in request.args.getlist(k) if v.strip()]
+    return [(k, v) for k in _state_keys() for v in request.args.getlist(k) if v.strip()]
 
 
 def _href(state: list[tuple[str, str]], **changes) -> str:
@@ -68,11 +69,7 @@ def _hidden(state, *without: str) -> list[tuple[str, str]]:
 
 def _same(facet: str, raw: str, value: str) -> bool:
     """Whether a filter as typed ("dien bien", "Tỉnh Điện Biên", "Bắc Cạn") names a facet value."""
-    if key(raw) == key(value):
-        return True
-    lookup = {"province": gazetteer().province, "province_2025": gazetteer().unit_2025}.get(facet)
-    found = lookup(raw) if lookup else None
-    return found is not None and found.short_name == value
+    return FACETS[facet].same(raw, value)
 
 
 def _display(facet: str, raw: str, result) -> str:
@@ -92,18 +89,15 @@ def _toggle(state, facet: str, value: str) -> str:
 
 # --- what the search page shows ------------------------------------------------------------
 
-@lru_cache(maxsize=1)
-def _known_names() -> dict[str, tuple[str, ...]]:
-    """Provinces, 2025 provinces and secretaries of the gazetteer, for type-ahead lists."""
-    g = gazetteer()
-    return {"province": tuple(p.short_name for p in g.provinces),
-            "province_2025": tuple(u.short_name for u in g.units_2025),
-            "secretary": tuple(s.name for s in g.secretaries)}
+@lru_cache(maxsize=64)
+def _known_names(facet: Facet) -> tuple[str, ...]:
+    """The facet's known values (the gazetteer's provinces, secretaries), for type-ahead lists."""
+    return facet.names()
 
 
 def _suggestions(facet: str, values) -> list[str]:
     """Names to suggest while typing in a facet's filter box: the gazetteer's and the facet's."""
-    names = {key(n): n for n in _known_names().get(facet, ())}
+    names = {key(n): n for n in _known_names(FACETS[facet])}
     for fv in values:
         names.setdefault(key(fv.value), fv.value)
     return sorted(names.values(), key=lambda n: (n == UNKNOWN_LABEL, key(n), n))
@@ -123,10 +117,10 @@ def _facet_view(result, state) -> list[dict]:
         top = known[:TOP_VALUES] + [i for i in known[TOP_VALUES:] if i["selected"]]
         more = [i for i in known[TOP_VALUES:] if not i["selected"]]
         top += [i for i in items if i["unknown"]]
-        view = {"name": facet, "label": FACET_LABELS[facet], "values": top, "more": more,
+        view = {"name": facet, "label": FACETS[facet].label, "values": top, "more": more,
                 "active": any(i["selected"] for i in items), "filter": None}
-        if facet in FILTER_PLACEHOLDERS:
-            view["filter"] = {"placeholder": FILTER_PLACEHOLDERS[facet],
+        if FACETS[facet].placeholder:
+            view["filter"] = {"placeholder": FACETS[facet].placeholder,
                               "hidden": _hidden(state, "page"),
                               "options": _suggestions(facet, values)}
         shown.append(view)
@@ -141,7 +135,7 @@ def _chips(state, result, req: SearchRequest | None) -> list[dict]:
             label = _display(k, v, result)
             if (k, label) not in seen:
                 seen.add((k, label))
-                chips.append({"label": f"{FACET_LABELS[k]}: {label}", "href": _toggle(state, k, label)})
+                chips.append({"label": f"{FACETS[k].label}: {label}", "href": _toggle(state, k, label)})
     for k, day in (("from", req and req.date_from), ("to", req and req.date_to)):
         if day:
             chips.append({"label": ("Từ ngày " if k == "from" else "Đến ngày ") + day.strftime("%d/%m/%Y"),
@@ -190,18 +184,15 @@ def _dates_view(state, req: SearchRequest | None) -> dict:
 
 
 def _bad_query_message(error: BadQuery, q: str) -> str:
-    """What went wrong, in Vietnamese."""
-    q = nfc(q).strip()
-    if len(q) > MAX_QUERY_CHARS:
-        return (f"Câu tìm kiếm quá dài ({vn_int(len(q))} ký tự). Hãy rút gọn còn tối đa "
+    """What went wrong, in Vietnamese (chosen by the parameter the error names)."""
+    if error.parameter == "q" and error.reason == "too_long":
+        return (f"Câu tìm kiếm quá dài ({vn_int(len(nfc(q).strip()))} ký tự). Hãy rút gọn còn tối đa "
                 f"{vn_int(MAX_QUERY_CHARS)} ký tự.")
-    text = str(error)
-    if "'from' is after 'to'" in text:
+    if error.reason == "order":
         return "Ngày trong ô “Từ ngày” đang sau ngày trong ô “Đến ngày”."
-    for name, message in BAD_PARAMETER.items():
-        if f"'{name}'" in text:
-            return message
-    return "Không hiểu yêu cầu tìm kiếm này."
+    if error.parameter in FACETS and error.reason == "too_long":
+        return f"Giá trị lọc “{FACETS[error.parameter].label}” quá dài."
+    return BAD_PARAMETER.get(error.parameter or "", "Không hiểu yêu cầu tìm kiếm này.")
 
 
 def _request() -> SearchRequest:
@@ -227,7 +218,7 @@ def search_page():
                                restart_href=_href([], q=q[:MAX_QUERY_CHARS] or None), **ctx), 400
     home = request.path == "/" and not request.args
     try:
-        result = search(_index_dir(), SearchRequest(size=5) if home else req)
+        result = _index().search(SearchRequest(size=5) if home else req)
     except (IndexMissing, StaleIndex) as e:
         return _no_index(e)
     chips = [] if home else _chips(state, result, req)
@@ -266,7 +257,7 @@ def _back_href(q: str) -> str:
 def document_page(doc_id: str):
     q = nfc(request.args.get("q", "")).strip()[:MAX_QUERY_CHARS]
     try:
-        doc = get_document(_index_dir(), doc_id, q=q)
+        doc = _index().document(doc_id, q=q)
     except (IndexMissing, StaleIndex) as e:
         return _no_index(e)
     except UnknownDocument:
@@ -274,9 +265,9 @@ def document_page(doc_id: str):
                                message="Không có bài viết nào với địa chỉ này. Có thể bài đã bị gỡ khỏi chỉ mục."), 404
     facts = [{"label": "Ngày", "value": vn_date(doc.date) if doc.date else UNKNOWN_LABEL, "datetime": doc.date,
               "href": _href([], year=doc.date[:4] if doc.date else UNKNOWN_LABEL)}]
-    for facet in ("province", "province_2025", "secretary"):
-        value = getattr(doc, facet) or UNKNOWN_LABEL
-        facts.append({"label": FACET_LABELS[facet], "value": value, "href": _href([], **{facet: value})})
+    for facet in (f for f in FACETS.values() if f.on_document):
+        value = doc.facets.get(facet.name) or UNKNOWN_LABEL
+        facts.append({"label": facet.label, "value": value, "href": _href([], **{facet.name: value})})
     url = doc.url if doc.url and urlsplit(doc.url).scheme in ("http", "https") else None
     return render_template("doc.html", doc=doc, paragraphs=_paragraphs(doc.body_html), facts=facts,
                            url=url, q=q, back_href=_back_href(q), max_query=MAX_QUERY_CHARS)
@@ -285,7 +276,7 @@ def document_page(doc_id: str):
 @bp.get("/api/search")
 def api_search():
     try:
-        result = search(_index_dir(), _request())
+        result = _index().search(_request())
     except BadQuery as e:
         return jsonify(error=str(e)), 400
     except (IndexMissing, StaleIndex) as e:
@@ -296,7 +287,7 @@ def api_search():
 @bp.get("/api/doc/<path:doc_id>")
 def api_document(doc_id: str):
     try:
-        doc = get_document(_index_dir(), doc_id, related=5)
+        doc = _index().document(doc_id, related=5)
     except UnknownDocument as e:
         return jsonify(error=str(e)), 404
     except (IndexMissing, StaleIndex) as e:
@@ -306,14 +297,13 @@ def api_document(doc_id: str):
 
 @bp.get("/healthz")
 def healthz():
-    from search.indexer import current_generation
-
-    current = current_generation(_index_dir())
     try:
-        search(_index_dir(), SearchRequest(size=1))
+        index = _index()
+        health = index.health()
+        index.search(SearchRequest(size=1))  # the index answers, not only opens
     except (IndexMissing, StaleIndex) as e:
         return jsonify(status="no index", error=str(e)), 503
-    return jsonify(status="ok", documents=current.get("documents"), generation=current.get("generation"))
+    return jsonify(health)
 
 
 def register_error_pages(app) -> None:

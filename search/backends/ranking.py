@@ -1,4 +1,4 @@
-"""Vectorised matching, BM25 scoring and facet counting over a Whoosh index.
+"""The embedded backend's engine: matching, BM25 and facet counting in numpy over Whoosh.
 
 Whoosh stores the index (postings, positions, facet columns, stored fields) and verifies
 phrases; this module does the per-document work of a query with numpy instead of Whoosh's
@@ -13,8 +13,9 @@ a query is then a handful of array operations:
 * facet counts are ``bincount`` over the facet columns under a mask;
 * the top hits come from ``argpartition``.
 
-BM25 is computed per field (title, body; accented, folded, compound) with the field's own
-length normalisation, then weighted and summed (BM25F-style), as Whoosh's BM25F does.
+BM25 is computed per stream (title, body; accented, folded, compound) with the stream's own
+length normalisation, then weighted and summed (BM25F-style) with the settings of
+``search/scoring.py``. Only ``search/backends/whoosh.py`` uses this module.
 """
 
 from __future__ import annotations
@@ -29,18 +30,17 @@ from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 
-from .querylang import (COMPOUND, EXACT, FIELD_BOOST, FOLDED_WHEN_EXACT, STOPWORDS, Clause,
-                        ParsedQuery, compound_terms)
-from .schema import FACETS
-from .text import fold, normalize_token, syllables
+from ..querylang import STOPWORDS, Clause, ParsedQuery, compound_terms
+from ..scoring import B, COMPOUND, EXACT, FIELD_BOOST, FOLDED_WHEN_EXACT, K1, stream
+from ..text import fold, normalize_token, syllables
 
 FOLDED_STOPWORDS = frozenset(fold(w) for w in STOPWORDS)
+BODY_FOLD = stream("body", "folded")
 
 __all__ = ["IndexArrays", "Scored", "evaluate"]
 
-K1 = 1.6  # 1.2 and 0.9 ranked vmds-dev slightly worse (bench/relevance.py)
-B = {"title": 0.5, "title_fold": 0.5, "title_word": 0.5, "body": 0.75, "body_fold": 0.75, "body_word": 0.75}
-CACHE_BYTES = 256 * 1024 * 1024
+CACHE_BYTES = 256 * 1024 * 1024  # posting arrays kept per searcher, least recently used dropped
+PHRASE_CACHE = 512  # phrase results kept per searcher
 
 
 @dataclass
@@ -54,7 +54,7 @@ class Scored:
 class IndexArrays:
     """Arrays of one open searcher: live documents, field lengths, facet codes, postings."""
 
-    def __init__(self, searcher):
+    def __init__(self, searcher, facets: tuple[str, ...]):
         self.searcher = searcher
         self.n = searcher.doc_count_all()
         self.leaves = [(s.reader(), offset) for s, offset in searcher.leaf_searchers()]
@@ -65,7 +65,7 @@ class IndexArrays:
         self._postings: OrderedDict = OrderedDict()
         self._cached_bytes = 0
         self._phrases: OrderedDict = OrderedDict()
-        self.facets = {name: self._facet_codes(name) for name in FACETS}
+        self.facets = {name: self._facet_codes(name) for name in facets}
         self.dates = self._dates()
 
     # -- per-document columns ---------------------------------------------------------
@@ -149,7 +149,7 @@ class IndexArrays:
         mask[docs] = True
         with self._lock:
             self._phrases[key] = mask
-            if len(self._phrases) > 512:
+            if len(self._phrases) > PHRASE_CACHE:
                 self._phrases.popitem(last=False)
         return mask
 
@@ -199,9 +199,9 @@ def _words_scored(ix: IndexArrays, words: list[str], fields: tuple[str, ...], ex
         for name in fields:
             if exact:
                 _term(ix, name, accented, FIELD_BOOST[name] * EXACT, s)
-                _term(ix, f"{name}_fold", folded, FIELD_BOOST[name] * FOLDED_WHEN_EXACT, s)
+                _term(ix, stream(name, "folded"), folded, FIELD_BOOST[name] * FOLDED_WHEN_EXACT, s)
             else:
-                _term(ix, f"{name}_fold", folded, FIELD_BOOST[name], s)
+                _term(ix, stream(name, "folded"), folded, FIELD_BOOST[name], s)
         out.append(s)
     return out
 
@@ -220,7 +220,7 @@ def _form(ix: IndexArrays, words: list[str], fields: tuple[str, ...], exact: boo
         for name in fields:
             if exact:
                 mask |= ix.phrase_docs(name, accented)
-            mask |= ix.phrase_docs(f"{name}_fold", folded)
+            mask |= ix.phrase_docs(stream(name, "folded"), folded)
         mask &= candidates
     return Scored(mask, np.where(mask, score, 0).astype(np.float32))
 
@@ -244,9 +244,9 @@ def _group(ix: IndexArrays, group: list[Clause], require_all: bool, exact: bool)
     masks = [s.mask for s in scored]
     mask = np.logical_and.reduce(masks) if require_all else np.logical_or.reduce(masks)
     score = np.sum([s.score for s in scored], axis=0)
-    for field, term in compound_terms(positive, exact):
+    for name, field, term in compound_terms(positive, exact):
         boost = Scored(np.zeros(ix.n, dtype=bool), np.zeros(ix.n, dtype=np.float32))
-        _term(ix, field, term, FIELD_BOOST[field.split("_")[0]] * COMPOUND, boost)
+        _term(ix, field, term, FIELD_BOOST[name] * COMPOUND, boost)
         score += boost.score
     for clause in (c for c in group if c.negated):
         mask &= ~_clause(ix, clause, exact).mask
@@ -278,12 +278,12 @@ def more_like(ix: IndexArrays, docnum: int, text: str, terms: int = 25) -> Score
             counts[word] = counts.get(word, 0) + 1
     weighted = []
     for word, tf in counts.items():
-        df = len(ix.postings("body_fold", word)[0])
+        df = len(ix.postings(BODY_FOLD, word)[0])
         if 1 < df < max(3, ix.n // 5):  # words of one document, or of most, tell nothing
             weighted.append((tf * ix.idf(df), word))
     out = Scored(np.zeros(ix.n, dtype=bool), np.zeros(ix.n, dtype=np.float32))
     for weight, word in sorted(weighted, reverse=True)[:terms]:
-        _term(ix, "body_fold", word, weight, out)
+        _term(ix, BODY_FOLD, word, weight, out)
     out.mask[docnum] = False
     out.mask &= ix.live
     return out

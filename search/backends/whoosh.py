@@ -1,0 +1,274 @@
+"""The embedded backend: Whoosh stores, numpy ranks (``ranking.py``), a folder of generations.
+
+Whoosh (pinned at 2.7.4) keeps the postings, positions, facet columns and stored fields of
+each generation; ``ranking.py`` reads postings into arrays and does the per-document work
+(BM25, masks, facet counts, top-k) with numpy. The folder layout, the atomic switch and the
+lock belong to ``search/store.py``. No Whoosh object leaves this module.
+
+Writing: a generation is a Whoosh index; an incremental run hard-links the live one
+(Whoosh never rewrites a segment file), applies the changes and commits; large changes are
+analysed (pyvi included) in worker processes by Whoosh's multiprocessing writer.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from whoosh import index as whoosh_index
+
+from ..analysis import compound_words
+from ..errors import IndexMissing, StaleIndex
+from ..facets import FACETS
+from ..schema import SCHEMA_VERSION, build_schema
+from ..scoring import TEXT_FIELDS, stream
+from ..store import Store
+from . import ranking
+from . import Filters, Match, Matches, SearchSpec
+
+__all__ = ["WhooshBackend", "WhooshWriter", "open_backend", "open_writer"]
+
+BODY_FOLD, TITLE_FOLD = stream("body", "folded"), stream("title", "folded")
+
+
+def _open(store: Store):
+    """(CURRENT record, the live Whoosh index); raises IndexMissing or StaleIndex."""
+    record, folder = store.live()
+    if record.get("schema_version") != SCHEMA_VERSION:
+        raise StaleIndex(store.root, record.get("schema_version"), SCHEMA_VERSION)
+    ix = whoosh_index.open_dir(str(folder))
+    missing = [name for name in FACETS if name not in ix.schema or not ix.schema[name].column_type]
+    if missing:
+        ix.close()
+        raise StaleIndex(store.root, SCHEMA_VERSION, SCHEMA_VERSION, missing_facets=missing)
+    return record, ix
+
+
+def open_backend(location: str) -> "WhooshBackend":
+    """The live generation of the index folder `location`."""
+    store = Store(location)
+    record, ix = _open(store)
+    return WhooshBackend(store, record, ix)
+
+
+def open_writer(location: str) -> "WhooshWriter":
+    return WhooshWriter(Store(location))
+
+
+class WhooshBackend:
+    """One open generation: a Whoosh searcher and its arrays."""
+
+    name = "whoosh"
+
+    def __init__(self, store: Store, record: dict, ix):
+        self.store, self.record, self._ix = store, record, ix
+        self.location = str(store.root)
+        self.generation = record["generation"]
+        self.arrays = ranking.IndexArrays(ix.searcher(), tuple(FACETS))
+        self._searcher = self.arrays.searcher
+
+    def is_current(self) -> bool:
+        return (self.store.current() or {}).get("generation") == self.generation
+
+    # -- searching -------------------------------------------------------------------------
+
+    def search(self, spec: SearchSpec) -> Matches:
+        ix = self.arrays
+        scored = ranking.evaluate(ix, spec.query, spec.require_all)
+        masks = _Masks(ix, scored.mask)
+        matching = masks.under(spec.filters)
+        total = int(matching.sum())
+        facets = {facet: ranking.facet_counts(ix, facet, masks.under(filters))
+                  for facet, filters in spec.facets.items()}
+        hits: list[Match] = []
+        end = spec.offset + spec.limit
+        if spec.limit > 0 and spec.offset < total:
+            if spec.sort == "relevance":
+                chosen = ranking.top(ix, scored.score, matching, end)[spec.offset:]
+            else:
+                docs = ranking.by_date(ix, matching, end, newest=spec.sort == "newest")[spec.offset:]
+                chosen = [(d, float(scored.score[d])) for d in docs]
+            hits = [Match(self._searcher.stored_fields(d), score) for d, score in chosen]
+        return Matches(int(scored.mask.sum()), total, hits, facets)
+
+    def _docnum(self, doc_id: str) -> int | None:
+        return self._searcher.document_number(id=doc_id)
+
+    def document(self, doc_id: str) -> dict[str, Any] | None:
+        docnum = self._docnum(doc_id)
+        return None if docnum is None else self._searcher.stored_fields(docnum)
+
+    def similar(self, doc_id: str, limit: int) -> list[Match]:
+        docnum = self._docnum(doc_id)
+        if docnum is None:
+            return []
+        stored = self._searcher.stored_fields(docnum)
+        scored = ranking.more_like(self.arrays, docnum, stored.get("title", "") + "\n" + stored.get("body", ""))
+        return [Match(self._searcher.stored_fields(d), score)
+                for d, score in ranking.top(self.arrays, scored.score, scored.mask, limit)]
+
+    def facet_values(self, facet: str) -> list[str]:
+        return list(self.arrays.facets[facet][1])
+
+    def word_known(self, folded: str) -> bool:
+        reader = self._searcher.reader()
+        return bool(reader.doc_frequency(BODY_FOLD, folded) or reader.doc_frequency(TITLE_FOLD, folded))
+
+    def near_words(self, folded: str, distance: int) -> list[tuple[str, int]]:
+        reader = self._searcher.reader()
+        return [(w, reader.doc_frequency(BODY_FOLD, w))
+                for w in reader.terms_within(BODY_FOLD, folded, distance, prefix=1)]
+
+    def health(self) -> dict[str, Any]:
+        return {"backend": self.name, "documents": self._searcher.doc_count(),
+                "generation": self.generation, "built_at": self.record.get("built_at")}
+
+    def close(self) -> None:
+        self._searcher.close()
+        self._ix.close()
+
+
+class _Masks:
+    """The query's documents under one or another set of filters (each mask made once)."""
+
+    def __init__(self, ix: ranking.IndexArrays, matched):
+        self.ix, self.matched = ix, matched
+        self._facet: dict[tuple[str, tuple[str, ...]], Any] = {}
+        self._dated: dict[tuple[int | None, int | None], Any] = {}
+
+    def under(self, filters: Filters):
+        mask = self.matched
+        if filters.dated:
+            span = (filters.date_from, filters.date_to)
+            if span not in self._dated:
+                self._dated[span] = ranking.date_mask(self.ix, *span)
+            mask = mask & self._dated[span]
+        for facet, values in filters.values.items():
+            k = (facet, tuple(values))
+            if k not in self._facet:
+                self._facet[k] = ranking.facet_mask(self.ix, facet, list(values))
+            mask = mask & self._facet[k]
+        return mask
+
+
+# --- writing ---------------------------------------------------------------------------
+
+PARALLEL_MIN_DOCS = 64  # below this, starting worker processes costs more than it saves
+
+
+class WhooshWriter:
+    """The write side of an index folder."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.location = str(store.root)
+
+    def lock(self):
+        return self.store.lock()
+
+    def known(self) -> dict[str, str] | None:
+        try:
+            record, ix = _open(self.store)
+        except (IndexMissing, StaleIndex):  # build afresh
+            return None
+        try:
+            listing = self.store.hashes(record["generation"])
+            if listing is None:  # an older generation without its list: read the stored fields
+                with ix.searcher() as s:
+                    listing = {f["id"]: f["hash"] for f in s.all_stored_fields()}
+            return listing
+        finally:
+            ix.close()
+
+    def begin(self, incremental: bool, workers: int, corpus: str = "") -> "WhooshBuild":
+        live = self.store.current() if incremental else None
+        return WhooshBuild(self.store, live["generation"] if live else None, workers, corpus)
+
+
+def _whoosh_fields(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A document's fields as the schema names them: each text field fed to its three streams."""
+    fields = {k: v for k, v in doc.items() if v is not None}
+    for name in TEXT_FIELDS:
+        for kind in ("folded", "compound"):
+            fields[stream(name, kind)] = doc[name]
+    return fields
+
+
+class WhooshBuild:
+    """A new generation, started only once there is something to change.
+
+    The first ``PARALLEL_MIN_DOCS`` changes are held back: a small update is written by one
+    plain writer, a large one by worker processes."""
+
+    def __init__(self, store: Store, live: str | None, workers: int, corpus: str):
+        self.store, self.live, self.workers, self.corpus = store, live, workers, corpus
+        self.folder = store.new_generation()
+        self.pending: list[tuple[Mapping[str, Any], bool]] = []
+        self.ix = self.writer = self.searcher = None
+        self.switched = False
+
+    def add(self, doc: Mapping[str, Any], update: bool) -> None:
+        if self.writer is None:
+            self.pending.append((doc, update))
+            if len(self.pending) >= PARALLEL_MIN_DOCS:
+                self._start(parallel=True)
+            return
+        self._write(doc, update)
+
+    def _write(self, doc: Mapping[str, Any], update: bool) -> None:
+        if update:  # Whoosh's update_document opens a searcher per call: 10+ ms each
+            self._delete(doc["id"])
+        self.writer.add_document(**_whoosh_fields(doc))
+
+    def _delete(self, doc_id: str) -> None:
+        """Delete the indexed version of `doc_id` (one searcher for the whole run)."""
+        if self.searcher is None:
+            self.searcher = self.writer.searcher()
+        self.writer.delete_by_term("id", doc_id, searcher=self.searcher)
+
+    def _start(self, parallel: bool) -> None:
+        if self.live:
+            shutil.copytree(self.store.root / self.live, self.folder, copy_function=os.link)
+            self.ix = whoosh_index.open_dir(str(self.folder))
+        else:
+            self.folder.mkdir()
+            self.ix = whoosh_index.create_in(str(self.folder), build_schema())
+        if parallel and self.workers > 1:
+            compound_words("Khởi động")  # load pyvi before forking, so the workers share it
+            self.writer = self.ix.writer(procs=self.workers, multisegment=True, limitmb=128, batchsize=64)
+        else:
+            self.writer = self.ix.writer(limitmb=256)
+        pending, self.pending = self.pending, []
+        for doc, update in pending:
+            self._write(doc, update)
+
+    def commit(self, removed: Iterable[str], hashes: Mapping[str, str]) -> int | None:
+        removed = list(removed)
+        if self.writer is None:
+            if not self.pending and not removed and self.live:
+                return None
+            self._start(parallel=False)
+        for doc_id in removed:
+            self._delete(doc_id)
+        if self.searcher is not None:
+            self.searcher.close()
+        self.writer.commit()
+        count = self.ix.doc_count()
+        self.ix.close()
+        self.store.write_hashes(self.folder, dict(hashes))
+        self.store.switch(self.folder, schema_version=SCHEMA_VERSION, documents=count,
+                          facets=list(FACETS), corpus=self.corpus)
+        self.switched = True
+        return count
+
+    def cancel(self) -> None:
+        if self.switched:
+            return
+        if self.searcher is not None:
+            self.searcher.close()
+        if self.writer is not None:
+            self.writer.cancel()
+            self.ix.close()
+        self.store.discard(self.folder)
