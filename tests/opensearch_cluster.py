@@ -116,17 +116,13 @@ class OpenSearchCluster:
         self.name = name
         self.jvm_options = list(jvm_options)
         self.settings = dict(settings or {})
-        ports = free_ports(2 * nodes)
         self.nodes = [
-            _Node(
-                name=f"{name}-{i}",
-                http_port=ports[2 * i],
-                transport_port=ports[2 * i + 1],
-                home=self.base_dir / f"{name}-{i}",
-                out=self.base_dir / f"{name}-{i}.out",
-            )
+            _Node(name=f"{name}-{i}", http_port=0, transport_port=0,
+                  home=self.base_dir / f"{name}-{i}", out=self.base_dir / f"{name}-{i}.out")
             for i in range(nodes)
         ]
+        # Picked once: a node started again keeps its ports, which the others know it by.
+        self._pick_ports()
 
     # -- addresses ---------------------------------------------------------------------------
 
@@ -153,14 +149,27 @@ class OpenSearchCluster:
             raise OpenSearchError(reason)
         self.base_dir.mkdir(parents=True, exist_ok=True)
         _LIVE.add(self)
-        for node in self.nodes:
-            self._spawn(node)
-        try:
-            self.wait_for("yellow", nodes=len(self.nodes), timeout=timeout)
-        except BaseException:
-            self.stop()
-            raise
-        return self
+        for attempt in range(3):
+            for node in self.nodes:
+                self._spawn(node)
+            try:
+                self.wait_for("yellow", nodes=len(self.nodes), timeout=timeout)
+                return self
+            except OpenSearchError as error:
+                self.stop()
+                # Another program took a port between free_ports() and the JVM's bind: new ports.
+                if attempt == 2 or "Address already in use" not in str(error):
+                    raise
+                self._pick_ports()
+            except BaseException:
+                self.stop()
+                raise
+        raise AssertionError("unreachable")
+
+    def _pick_ports(self) -> None:
+        ports = free_ports(2 * len(self.nodes))
+        for i, node in enumerate(self.nodes):
+            node.http_port, node.transport_port = ports[2 * i], ports[2 * i + 1]
 
     def start_node(self, i: int, timeout: float = 120.0) -> None:
         """Start node `i` again (same ports, same data); return once the cluster has it back."""

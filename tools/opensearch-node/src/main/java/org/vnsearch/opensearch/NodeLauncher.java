@@ -1,11 +1,8 @@
 package org.vnsearch.opensearch;
 
-import java.io.FileDescriptor;
-import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -61,6 +58,9 @@ public final class NodeLauncher {
         // Before anything touches log4j: the node logs while it closes, in our shutdown hook.
         System.setProperty("log4j.shutdownHookEnabled", "false");
         System.setProperty("log4j2.disable.jmx", "true");
+        // OpenSearch's logging turns System.out and System.err into loggers: keep the real ones.
+        PrintStream stdout = System.out;
+        PrintStream stderr = System.err;
         Map<String, String> options;
         Settings.Builder extra = Settings.builder();
         try {
@@ -120,7 +120,7 @@ public final class NodeLauncher {
                 node.close();
                 node.awaitClose(30, TimeUnit.SECONDS);
             } catch (IOException | InterruptedException e) {
-                System.err.println("error while closing the node: " + e);
+                stderr.println("error while closing the node: " + e);
             } finally {
                 // log4j's own shutdown hook is disabled so that the node can log while closing.
                 org.apache.logging.log4j.LogManager.shutdown();
@@ -131,14 +131,17 @@ public final class NodeLauncher {
         try {
             node.start();
         } catch (Exception e) {
-            System.err.println("the node did not start: " + e);
-            e.printStackTrace();
+            StringBuilder causes = new StringBuilder(e.toString());
+            for (Throwable cause = e.getCause(); cause != null; cause = cause.getCause()) {
+                causes.append("\n  caused by: ").append(cause);
+            }
+            stderr.println("the node did not start: " + causes);
+            org.apache.logging.log4j.LogManager.getLogger(NodeLauncher.class).error("the node did not start", e);
             System.exit(1);
         }
         HttpServerTransport http = node.injector().getInstance(HttpServerTransport.class);
-        // Straight to file descriptor 1: by now System.out may no longer be the process's stdout.
-        PrintStream stdout = new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
         stdout.println("STARTED http://" + http.boundAddress().publishAddress());
+        stdout.flush();
         if (options.containsKey("stop-after-start")) {
             System.exit(0);  // runs the shutdown hook, which closes the node
         }
