@@ -88,9 +88,7 @@ public final class NodeLauncher {
             // Small thread pools: the test machine has 2 cores shared by several nodes.
             .put("node.processors", options.getOrDefault("processors", "1"))
             // A test machine's disk may be fuller than the production watermarks allow.
-            .put("cluster.routing.allocation.disk.threshold_enabled", false)
-            // No index is created behind a test's back by a typo in an index name.
-            .put("action.auto_create_index", false);
+            .put("cluster.routing.allocation.disk.threshold_enabled", false);
         String seeds = options.get("seed-hosts");
         if (seeds == null) {
             settings.put("discovery.type", "single-node");
