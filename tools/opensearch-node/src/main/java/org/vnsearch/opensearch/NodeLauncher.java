@@ -106,12 +106,18 @@ public final class NodeLauncher {
         }
         installLogConfig(home.resolve("config"));
 
-        Environment environment = InternalSettingsPreparer.prepareEnvironment(
-            settings.build(), Collections.emptyMap(), home.resolve("config"), () -> nodeName);
-        LogConfigurator.setNodeName(nodeName);
-        LogConfigurator.configure(environment);
-
-        Node node = new PluginNode(environment, List.of(Netty4Plugin.class, CommonAnalysisPlugin.class));
+        Node node;
+        try {
+            Environment environment = InternalSettingsPreparer.prepareEnvironment(
+                settings.build(), Collections.emptyMap(), home.resolve("config"), () -> nodeName);
+            LogConfigurator.setNodeName(nodeName);
+            LogConfigurator.configure(environment);
+            // Fails, for example, when another node still holds the data directory's lock.
+            node = new PluginNode(environment, List.of(Netty4Plugin.class, CommonAnalysisPlugin.class));
+        } catch (Exception e) {
+            die(stderr, e);
+            return;
+        }
         CountDownLatch closed = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
@@ -129,13 +135,7 @@ public final class NodeLauncher {
         try {
             node.start();
         } catch (Exception e) {
-            StringBuilder causes = new StringBuilder(e.toString());
-            for (Throwable cause = e.getCause(); cause != null; cause = cause.getCause()) {
-                causes.append("\n  caused by: ").append(cause);
-            }
-            stderr.println("the node did not start: " + causes);
-            org.apache.logging.log4j.LogManager.getLogger(NodeLauncher.class).error("the node did not start", e);
-            System.exit(1);
+            die(stderr, e);
         }
         HttpServerTransport http = node.injector().getInstance(HttpServerTransport.class);
         stdout.println("STARTED http://" + http.boundAddress().publishAddress());
@@ -144,6 +144,18 @@ public final class NodeLauncher {
             System.exit(0);  // runs the shutdown hook, which closes the node
         }
         closed.await();
+    }
+
+    /** Says why the node did not start, on the process's stderr and in the node's log; exits 1. */
+    private static void die(PrintStream stderr, Exception e) {
+        StringBuilder causes = new StringBuilder(e.toString());
+        for (Throwable cause = e.getCause(); cause != null; cause = cause.getCause()) {
+            causes.append("\n  caused by: ").append(cause);
+        }
+        stderr.println("the node did not start: " + causes);
+        stderr.flush();
+        org.apache.logging.log4j.LogManager.getLogger(NodeLauncher.class).error("the node did not start", e);
+        System.exit(1);  // runs the shutdown hook, if the node got as far as having one
     }
 
     /** Copies the bundled log4j2.properties into the node's config dir, where OpenSearch reads it. */
