@@ -48,7 +48,8 @@ chromium:
 # when mvn and java exist; without them those tests are skipped and say why. The build ends with
 # one start of a node that records the classes it loads (a JVM class-data archive): later starts
 # map them instead of loading them again, which halves a node's start on 2 busy cores.
-OPENSEARCH_NODE := tools/opensearch-node
+# Absolute: the archive records the jar's path, and tests/opensearch_cluster.py starts it by its absolute path.
+OPENSEARCH_NODE := $(CURDIR)/tools/opensearch-node
 OPENSEARCH_JVM := -Xmx512m -Xms256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1
 ifneq ($(shell command -v mvn >/dev/null 2>&1 && command -v java >/dev/null 2>&1 && echo yes),)
 opensearch-node: $(OPENSEARCH_NODE)/target/.built
