@@ -57,3 +57,23 @@ class UnknownDocument(VnsearchError):
 
 class BackendUnavailable(VnsearchError):
     """The backend named by a location cannot be used (unknown scheme, unreachable)."""
+
+
+class IndexDamaged(VnsearchError):
+    """The live generation's files are not the ones written with it (truncated, overwritten,
+    missing), or Whoosh cannot read them."""
+
+    def __init__(self, index_dir, detail: str = ""):
+        super().__init__(f"the index at {index_dir} is damaged{f' ({detail})' if detail else ''}: "
+                         "run `vnsearch reindex --full`")
+        self.index_dir, self.detail = index_dir, detail
+
+
+class NoSpace(VnsearchError):
+    """Not enough free space to build a new generation; the live one is kept."""
+
+    def __init__(self, path, needed: int, free: int):
+        mb = 1024 * 1024
+        super().__init__(f"no space left on {path}: {-(-needed // mb)} MB needed, {free // mb} MB free "
+                         "(the live index is unchanged)")
+        self.path, self.needed, self.free = path, needed, free

@@ -33,6 +33,8 @@ class ReindexReport:
     removed: int = 0
     unchanged: int = 0
     rejected: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[dict[str, str]] = field(default_factory=list)  # indexed, but: {"path", "warning"}
+    cleared: list[str] = field(default_factory=list)  # half-built states of crashed runs, removed
     seconds: float = 0.0
 
     def as_json(self) -> dict:
@@ -68,6 +70,8 @@ def reindex(corpus_dir: Path, index: Path | str, full: bool = False,
     writer = open_writer(index)
     report = ReindexReport()
     with writer.lock():
+        clear = getattr(writer, "clear_unfinished", None)  # what crashed runs left behind
+        report.cleared = clear() if clear else []
         known = None if full else writer.known()
         build = writer.begin(incremental=known is not None, workers=workers or os.cpu_count() or 1,
                              corpus=str(corpus_dir.resolve()))
@@ -91,6 +95,7 @@ def reindex(corpus_dir: Path, index: Path | str, full: bool = False,
                 else:
                     seen.add(item.id)
                     hashes[item.id] = item.hash
+                    report.warnings.extend({"path": item.path, "warning": w} for w in item.warnings)
                     update = item.id in known
                     report.updated += update
                     report.added += not update

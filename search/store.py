@@ -6,7 +6,8 @@ Layout::
       CURRENT          JSON: the live generation, its schema version, facets, document count
       gen-<stamp>/     one complete generation; readers open the one CURRENT names
         documents.json   id → content hash of the generation's documents (incremental runs)
-      .reindex.lock    held (flock) while a reindex runs
+        MANIFEST.json    size and CRC-32 of every file, written at commit, checked at open
+      .reindex.lock    held (flock) while a reindex runs; it names the holder's pid
 
 A reindex writes a new generation next to the live one, then replaces CURRENT in one
 ``os.replace``: readers keep the generation they opened, and a crash at any point leaves the
@@ -17,22 +18,65 @@ Both the indexer and the readers use it; it imports nothing of the project.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
 import shutil
 import time
 import uuid
+import zlib
 from pathlib import Path
 
-from .errors import IndexMissing, ReindexBusy
+from .errors import IndexDamaged, IndexMissing, NoSpace, ReindexBusy
 
-__all__ = ["Store", "Lock", "CURRENT", "DOCUMENTS"]
+__all__ = ["Store", "Lock", "CURRENT", "DOCUMENTS", "MANIFEST", "checksum", "estimate_index_bytes"]
 
 CURRENT = "CURRENT"
 DOCUMENTS = "documents.json"
+MANIFEST = "MANIFEST.json"
 LOCK = ".reindex.lock"
 PREFIX = "gen-"
+UNMANIFESTED = ("WRITELOCK", ".tmp")  # Whoosh's lock files and our own temporary files
+# An index takes about 4 bytes per byte of article text (three streams with positions,
+# stored fields, columns); 6 leaves room for Whoosh's merge runs. Gzipped JSONL is ~4x text.
+INDEX_BYTES_PER_TEXT_BYTE = 6
+GZIP_RATIO = 4
+MIN_FREE = 16 * 1024 * 1024  # a build stops before the disk is this close to full
+
+
+def checksum(path: Path) -> int:
+    """CRC-32 of a file's bytes (what the manifest records)."""
+    crc = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            crc = zlib.crc32(chunk, crc)
+    return crc
+
+
+def estimate_index_bytes(corpus: Path, since: float | None = None) -> int:
+    """Bytes a build of the corpus folder may need (of the files changed after `since`, a
+    timestamp, when given): a deliberate over-estimate, checked against the free space."""
+    total = 0
+    for dirpath, _, filenames in os.walk(corpus):
+        for name in filenames:
+            try:
+                st = os.stat(os.path.join(dirpath, name))
+            except OSError:
+                continue
+            if since is None or st.st_mtime >= since:
+                total += st.st_size * (GZIP_RATIO if name.endswith(".gz") else 1)
+    return total * INDEX_BYTES_PER_TEXT_BYTE
+
+
+def _write_new(path: Path, text: str) -> None:
+    """Write a file as a new inode (never through a hard link shared with the live generation)."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
 
 
 class Store:
@@ -47,10 +91,13 @@ class Store:
     # -- reading ---------------------------------------------------------------------------
 
     def current(self) -> dict | None:
-        """The CURRENT record, or None when there is no index (or it cannot be read)."""
+        """The CURRENT record, or None when there is no index (or it cannot be read).
+
+        A CURRENT the process may not read (permissions) raises the OSError: "no index"
+        would send the operator to rebuild what is there."""
         try:
             record = json.loads((self.root / CURRENT).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (FileNotFoundError, NotADirectoryError, ValueError):
             return None
         return record if isinstance(record, dict) and record.get("generation") else None
 
@@ -69,6 +116,29 @@ class Store:
             return None
         return listing if isinstance(listing, dict) else None
 
+    def verify(self, generation: Path, checksums: bool = True) -> None:
+        """Check a generation's files against its manifest: that each is there with its size
+        and (`checksums`) its CRC-32; raises IndexDamaged. A generation written before
+        manifests existed has none and passes."""
+        try:
+            manifest = json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
+            files = manifest["files"]
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise IndexDamaged(self.root, f"{MANIFEST} of {generation.name} is unreadable: {e}") from None
+        for name, entry in sorted(files.items()):
+            path = generation / name
+            try:
+                size = path.stat().st_size
+            except FileNotFoundError:
+                raise IndexDamaged(self.root, f"{generation.name}/{name} is missing") from None
+            if size != entry["size"]:
+                raise IndexDamaged(self.root, f"{generation.name}/{name} has {size} bytes, "
+                                              f"{entry['size']} were written")
+            if checksums and checksum(path) != entry["crc32"]:
+                raise IndexDamaged(self.root, f"{generation.name}/{name} does not match its checksum")
+
     # -- writing ---------------------------------------------------------------------------
 
     def lock(self) -> "Lock":
@@ -86,15 +156,67 @@ class Store:
         A generation copied from the live one by hard links shares its files: writing
         through the link would change the live generation's list as well."""
         listing = generation / DOCUMENTS
-        tmp = listing.with_suffix(".tmp")
-        tmp.write_text(json.dumps(hashes), encoding="utf-8")
-        os.replace(tmp, listing)
+        _write_new(listing, json.dumps(hashes))
+
+    def write_manifest(self, generation: Path, linked_from: str | None = None) -> dict:
+        """Record the size and CRC-32 of every file of a finished generation (its MANIFEST).
+
+        Files hard-linked from the generation `linked_from` (an incremental run) reuse its
+        entries: the same inode holds the same bytes, so only new files are read."""
+        before = {}
+        if linked_from:
+            try:
+                before = json.loads((self.root / linked_from / MANIFEST).read_text(encoding="utf-8"))["files"]
+            except (OSError, ValueError, KeyError, TypeError):
+                before = {}
+        files = {}
+        for path in sorted(generation.iterdir()):
+            if path.name == MANIFEST or path.name.endswith(UNMANIFESTED) or not path.is_file():
+                continue
+            st = path.stat()
+            old = before.get(path.name)
+            if old and old["size"] == st.st_size and path.name != DOCUMENTS and self._linked(
+                    path, self.root / linked_from / path.name):
+                files[path.name] = old
+            else:
+                files[path.name] = {"size": st.st_size, "crc32": checksum(path)}
+        manifest = {"files": files}
+        _write_new(generation / MANIFEST, json.dumps(manifest, indent=0))
+        return manifest
+
+    @staticmethod
+    def _linked(a: Path, b: Path) -> bool:
+        try:
+            return os.path.samefile(a, b)
+        except OSError:
+            return False
+
+    # -- space -----------------------------------------------------------------------------
+
+    def free_bytes(self) -> int:
+        """Bytes free for this process on the index folder's file system."""
+        st = os.statvfs(self.root if self.root.exists() else self.root.parent)
+        return st.f_bavail * st.f_frsize
+
+    def need_space(self, needed: int) -> None:
+        """Raise NoSpace unless `needed` bytes (and a margin) are free on the index folder."""
+        free = self.free_bytes()
+        if free < needed + MIN_FREE:
+            raise NoSpace(self.root, needed + MIN_FREE, free)
+
+    def no_space(self, error: OSError, needed: int = 0) -> NoSpace:
+        """The NoSpace to raise for an ENOSPC/EDQUOT `error` met while building."""
+        return NoSpace(self.root, max(needed, MIN_FREE), self.free_bytes())
+
+    @staticmethod
+    def is_no_space(error: BaseException) -> bool:
+        return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
 
     def switch(self, generation: Path, **record) -> dict:
         """Make `generation` the live one, atomically; the old live one is kept (open
         readers may still use it) and older ones are removed. Returns the new record."""
         previous = (self.current() or {}).get("generation")
-        record = {"generation": generation.name, **record,
+        record = {"generation": generation.name, **record, "previous": previous,
                   "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
         tmp = self.root / f".{CURRENT}.{os.getpid()}"
         tmp.write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -113,14 +235,77 @@ class Store:
                 removed.append(path.name)
         return removed
 
+    def clear_unfinished(self) -> list[str]:
+        """Remove generations left half-built by crashed reindexes (call it holding the lock);
+        the live one and the one before it stay. The names removed."""
+        record = self.current()
+        if record is None:
+            return self.remove_generations(keep=set())
+        live = record["generation"]
+        if "previous" in record:
+            keep = {live, record["previous"]}
+        else:  # CURRENT written before it named the previous: keep what is older than live
+            keep = {p.name for p in self.root.glob(PREFIX + "*") if p.name <= live}
+        return self.remove_generations(keep=keep)
+
     def discard(self, generation: Path) -> None:
         """Remove a generation that was never switched to."""
         shutil.rmtree(generation, ignore_errors=True)
 
 
+_HELD: set = set()  # the lock files this process holds open
+
+
+def _forget_locks_after_fork() -> None:
+    """In a forked child (Whoosh's analysis workers), close the inherited lock files: a flock
+    belongs to the open file, so a child holding a copy would keep the lock after its parent
+    died. Closing a copy never unlocks the parent's."""
+    for f in list(_HELD):
+        try:
+            f.close()
+        except OSError:
+            pass
+    _HELD.clear()
+
+
+os.register_at_fork(after_in_child=_forget_locks_after_fork)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _command(pid: int) -> str:
+    """A process's command line as `ps` shows it ("" when it cannot be read)."""
+    try:
+        argv = [a.decode(errors="replace") for a in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") if a]
+    except OSError:
+        return ""
+    return " ".join([Path(argv[0]).name, *argv[1:]])[:100] if argv else ""
+
+
+def _holders(path: Path) -> list[int]:
+    """The live processes that have `path` open (Linux /proc), for naming a lock's holder."""
+    target = str(path.resolve())
+    pids = []
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        try:
+            if any(os.readlink(fd) == target for fd in fd_dir.iterdir()):
+                pids.append(int(fd_dir.parent.name))
+        except OSError:
+            continue
+    return sorted(p for p in pids if p != os.getpid())
+
+
 class Lock:
     """An exclusive flock on a file; the kernel drops it when the process dies, so a dead
-    process's lock is never stale."""
+    process's lock is never stale (forked children do not inherit it: see above)."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -131,16 +316,27 @@ class Lock:
             fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             self.file.seek(0)
-            holder = self.file.read().strip() or "another process"
+            written = self.file.read().strip()
             self.file.close()
-            raise ReindexBusy(f"another reindex of {self.path.parent} is running (pid {holder}); "
+            raise ReindexBusy(f"another reindex of {self.path.parent} is running {self._holder(written)}; "
                               "wait for it to finish") from None
         self.file.seek(0)
         self.file.truncate()
         self.file.write(str(os.getpid()))
         self.file.flush()
+        _HELD.add(self.file)
         return self
 
+    def _holder(self, written: str) -> str:
+        """"(pid 1234) as `vnsearch reindex`": the live process holding the lock, the pid
+        written in the file when it is alive, else whoever has the file open."""
+        pids = [int(written)] if written.isdigit() and _alive(int(written)) else _holders(self.path)[:3]
+        if not pids:
+            return "(in a process that could not be identified)"
+        command = _command(pids[0])
+        return f"(pid {', '.join(map(str, pids))})" + (f" as `{command}`" if command else "")
+
     def __exit__(self, *exc) -> None:
+        _HELD.discard(self.file)
         fcntl.flock(self.file, fcntl.LOCK_UN)
         self.file.close()

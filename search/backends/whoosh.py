@@ -12,19 +12,22 @@ analysed (pyvi included) in worker processes by Whoosh's multiprocessing writer.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
+import signal
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from whoosh import index as whoosh_index
 
 from ..analysis import compound_words
-from ..errors import IndexMissing, StaleIndex
+from ..errors import IndexDamaged, IndexMissing, NoSpace, StaleIndex, VnsearchError
 from ..facets import FACETS
 from ..schema import SCHEMA_VERSION, build_schema
 from ..scoring import TEXT_FIELDS, stream
-from ..store import Store
+from ..store import MIN_FREE, Store, estimate_index_bytes
 from . import ranking
 from . import Filters, Match, Matches, SearchSpec
 
@@ -38,7 +41,9 @@ def _open(store: Store):
     record, folder = store.live()
     if record.get("schema_version") != SCHEMA_VERSION:
         raise StaleIndex(store.root, record.get("schema_version"), SCHEMA_VERSION)
-    ix = whoosh_index.open_dir(str(folder))
+    store.verify(folder)
+    with _damaged(store):
+        ix = whoosh_index.open_dir(str(folder))
     missing = [name for name in FACETS if name not in ix.schema or not ix.schema[name].column_type]
     if missing:
         ix.close()
@@ -46,11 +51,28 @@ def _open(store: Store):
     return record, ix
 
 
+@contextmanager
+def _damaged(store: Store):
+    """Whoosh failing to read files that passed the manifest check (or a generation without
+    one) is a damaged index, not a crash; permissions stay what they are."""
+    try:
+        yield
+    except (VnsearchError, PermissionError):
+        raise
+    except Exception as e:  # EOFError, struct.error, zlib.error, UnpicklingError, EmptyIndexError...
+        raise IndexDamaged(store.root, f"{type(e).__name__}: {e}") from e
+
+
 def open_backend(location: str) -> "WhooshBackend":
     """The live generation of the index folder `location`."""
     store = Store(location)
     record, ix = _open(store)
-    return WhooshBackend(store, record, ix)
+    try:
+        with _damaged(store):
+            return WhooshBackend(store, record, ix)
+    except BaseException:
+        ix.close()
+        raise
 
 
 def open_writer(location: str) -> "WhooshWriter":
@@ -156,6 +178,27 @@ class _Masks:
 # --- writing ---------------------------------------------------------------------------
 
 PARALLEL_MIN_DOCS = 64  # below this, starting worker processes costs more than it saves
+CHECK_EVERY = 64  # documents between two looks at the free space and the workers
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_pool_parent: int | None = None  # while set, this pid's forked children are analysis workers
+
+
+def _die_with_parent() -> None:
+    """In a forked analysis worker: have the kernel kill it when the reindex dies (kill -9
+    included), so no orphan keeps working on a generation nobody will switch to."""
+    global _pool_parent
+    parent, _pool_parent = _pool_parent, None
+    if parent is None:
+        return
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: workers notice a closed queue instead
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+os.register_at_fork(after_in_child=_die_with_parent)
 
 
 class WhooshWriter:
@@ -168,10 +211,14 @@ class WhooshWriter:
     def lock(self):
         return self.store.lock()
 
+    def clear_unfinished(self) -> list[str]:
+        """Remove the generations crashed reindexes left half-built (call it holding the lock)."""
+        return self.store.clear_unfinished()
+
     def known(self) -> dict[str, str] | None:
         try:
             record, ix = _open(self.store)
-        except (IndexMissing, StaleIndex):  # build afresh
+        except (IndexMissing, StaleIndex, IndexDamaged):  # build afresh
             return None
         try:
             listing = self.store.hashes(record["generation"])
@@ -207,15 +254,41 @@ class WhooshBuild:
         self.folder = store.new_generation()
         self.pending: list[tuple[Mapping[str, Any], bool]] = []
         self.ix = self.writer = self.searcher = None
-        self.switched = False
+        self.switched = self.committed = False
+        self.needed, self.added = 0, 0
+
+    @contextmanager
+    def _space(self):
+        """A full disk (ENOSPC, a quota) met while writing becomes one NoSpace."""
+        try:
+            yield
+        except OSError as e:
+            if Store.is_no_space(e):
+                raise self.store.no_space(e, self.needed) from None
+            raise
 
     def add(self, doc: Mapping[str, Any], update: bool) -> None:
-        if self.writer is None:
-            self.pending.append((doc, update))
-            if len(self.pending) >= PARALLEL_MIN_DOCS:
-                self._start(parallel=True)
-            return
-        self._write(doc, update)
+        self.added += 1
+        with self._space():
+            if self.writer is None:
+                self.pending.append((doc, update))
+                if len(self.pending) >= PARALLEL_MIN_DOCS:
+                    self._start(parallel=True)
+                return
+            if self.added % CHECK_EVERY == 0:
+                self._check()
+            self._write(doc, update)
+
+    def _check(self, space: bool = True) -> None:
+        """Stop before the disk is full, and when an analysis worker died (Whoosh would wait
+        for it, or commit without its documents)."""
+        free = self.store.free_bytes() if space else MIN_FREE
+        if free < MIN_FREE:
+            raise NoSpace(self.store.root, max(self.needed, MIN_FREE), free)
+        dead = [t.exitcode for t in getattr(self.writer, "tasks", ()) if t.exitcode]
+        if dead:
+            raise RuntimeError(f"an analysis worker of the reindex died (exit code {dead[0]}); "
+                               "the live index is unchanged")
 
     def _write(self, doc: Mapping[str, Any], update: bool) -> None:
         if update:  # Whoosh's update_document opens a searcher per call: 10+ ms each
@@ -229,6 +302,10 @@ class WhooshBuild:
         self.writer.delete_by_term("id", doc_id, searcher=self.searcher)
 
     def _start(self, parallel: bool) -> None:
+        global _pool_parent
+        since = (self.store.root / self.live).stat().st_mtime if self.live else None
+        self.needed = estimate_index_bytes(Path(self.corpus), since) if self.corpus else 0
+        self.store.need_space(self.needed)
         if self.live:
             shutil.copytree(self.store.root / self.live, self.folder, copy_function=os.link)
             self.ix = whoosh_index.open_dir(str(self.folder))
@@ -237,6 +314,7 @@ class WhooshBuild:
             self.ix = whoosh_index.create_in(str(self.folder), build_schema())
         if parallel and self.workers > 1:
             compound_words("Khởi động")  # load pyvi before forking, so the workers share it
+            _pool_parent = os.getpid()
             self.writer = self.ix.writer(procs=self.workers, multisegment=True, limitmb=128, batchsize=64)
         else:
             self.writer = self.ix.writer(limitmb=256)
@@ -245,7 +323,11 @@ class WhooshBuild:
             self._write(doc, update)
 
     def commit(self, removed: Iterable[str], hashes: Mapping[str, str]) -> int | None:
-        removed = list(removed)
+        with self._space():
+            return self._commit(list(removed), hashes)
+
+    def _commit(self, removed: list[str], hashes: Mapping[str, str]) -> int | None:
+        global _pool_parent
         if self.writer is None:
             if not self.pending and not removed and self.live:
                 return None
@@ -255,20 +337,34 @@ class WhooshBuild:
         if self.searcher is not None:
             self.searcher.close()
         self.writer.commit()
+        self.committed, _pool_parent = True, None
+        self._check(space=False)  # a worker that died took its documents with it: do not switch
         count = self.ix.doc_count()
         self.ix.close()
         self.store.write_hashes(self.folder, dict(hashes))
+        self.store.write_manifest(self.folder, linked_from=self.live)
         self.store.switch(self.folder, schema_version=SCHEMA_VERSION, documents=count,
                           facets=list(FACETS), corpus=self.corpus)
         self.switched = True
         return count
 
     def cancel(self) -> None:
+        global _pool_parent
+        _pool_parent = None
         if self.switched:
             return
-        if self.searcher is not None:
-            self.searcher.close()
-        if self.writer is not None:
-            self.writer.cancel()
-            self.ix.close()
-        self.store.discard(self.folder)
+        try:
+            if self.searcher is not None:
+                self.searcher.close()
+            if self.writer is not None and not self.committed:
+                self.writer.cancel()
+            for task in getattr(self.writer, "tasks", ()):  # Whoosh's cancel never reaches them
+                if task.is_alive():
+                    task.terminate()
+                    task.join(5)
+        except Exception:  # noqa: BLE001 - a writer that failed mid-way may not cancel cleanly
+            pass
+        finally:
+            if self.ix is not None:
+                self.ix.close()
+            self.store.discard(self.folder)
