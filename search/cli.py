@@ -1,7 +1,8 @@
 """The ``vnsearch`` command: each subcommand is a thin wrapper over one library function.
 
 Problems the user can act on become one line (``click.ClickException``: exit 1; a bad
-option, ``click.BadParameter``/``UsageError``: exit 2), never a traceback.
+option, ``click.BadParameter``/``UsageError``: exit 2), never a traceback; so does every
+``OSError`` (a read-only or missing folder, permissions, a full disk) with the path it met.
 """
 
 from __future__ import annotations
@@ -38,7 +39,24 @@ def _usage_error(error: BadQuery, options: dict[str, str]) -> click.UsageError:
     return click.BadParameter(str(error), param_hint=option) if option else click.UsageError(str(error))
 
 
-@click.group()
+def os_error_message(error: OSError) -> str:
+    """"index/.reindex.lock: Read-only file system": the path and the reason, in one line."""
+    reason = error.strerror or str(error)
+    paths = [p for p in (error.filename, error.filename2) if p is not None]
+    return f"{' → '.join(map(str, paths))}: {reason}" if paths else reason
+
+
+class _Group(click.Group):
+    """The command group; an OSError escaping any command is one line, exit code 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except OSError as e:
+            raise click.ClickException(os_error_message(e)) from None
+
+
+@click.group(cls=_Group)
 @click.version_option(package_name="vnsearch")
 def cli():
     """vnsearch: search Vietnamese news about provincial Party Committees."""
@@ -92,10 +110,15 @@ def reindex(corpus_dir: Path, index_dir: Path, full: bool, report_file: Path | N
         raise click.ClickException(str(e)) from None
     finally:
         progress.close()
+    if report.cleared:
+        click.echo(f"cleared {len(report.cleared)} half-built generation(s) left by an interrupted reindex: "
+                   f"{', '.join(report.cleared)}", err=True)
     click.echo(f"{report.added} added, {report.updated} updated, {report.removed} removed, "
                f"{report.unchanged} unchanged, {len(report.rejected)} rejected in {report.seconds:.1f} s")
     for r in report.rejected:
         click.echo(f"  rejected {r['path']}: {r['reason']}", err=True)
+    for w in report.warnings:
+        click.echo(f"  warning {w['path']}: {w['warning']}", err=True)
     if report_file:
         report_file.write_text(json.dumps(report.as_json(), ensure_ascii=False, indent=2), encoding="utf-8")
 
@@ -159,16 +182,20 @@ def search_command(query, index_dir, date_from, date_to, sort, page, size, as_js
 @click.option("--dev", is_flag=True, help="Flask's debug server with reloading, instead of waitress.")
 def serve(host: str, port: int, index_dir: Path, dev: bool):
     """Serve the web interface and the JSON API."""
-    from web import create_app
+    from web import EXTENSION, WAITRESS_LIMITS, create_app
 
     app = create_app({"INDEX_DIR": str(index_dir)})
     click.echo(f"vnsearch: http://{host}:{port}/  (index: {index_dir})", err=True)
+    try:
+        app.extensions[EXTENSION].backend  # noqa: B018 - open it now, to say at once what is wrong
+    except VnsearchError as e:
+        click.echo(f"warning: {e} (pages answer 503 until then)", err=True)
     if dev:
         app.run(host=host, port=port, debug=True)
     else:
         from waitress import serve as waitress_serve
 
-        waitress_serve(app, host=host, port=port, threads=8, ident="vnsearch")
+        waitress_serve(app, host=host, port=port, threads=8, ident="vnsearch", **WAITRESS_LIMITS)
 
 
 @cli.command()
@@ -182,7 +209,7 @@ def extract(file: Path):
         if isinstance(item, Rejected):
             out.append({"path": item.path, "rejected": item.reason})
         else:
-            out.append({"id": item.id, "path": item.path, **item.meta.as_json()})
+            out.append({"id": item.id, "path": item.path, **item.meta.as_json(), "warnings": item.warnings})
     click.echo(json.dumps(out[0] if len(out) == 1 else out, ensure_ascii=False, indent=2))
     if any("rejected" in o for o in out):
         click.get_current_context().exit(1)
