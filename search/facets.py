@@ -24,11 +24,12 @@ from .gazetteer import gazetteer, key, name_key
 from .text import fold, nfc
 
 __all__ = ["Facet", "FACETS", "UNKNOWN", "UNKNOWN_LABEL", "register", "registered", "is_unknown",
-           "MAX_VALUE_CHARS"]
+           "MAX_VALUE_CHARS", "MAX_VALUES"]
 
 UNKNOWN = "_"  # the indexed value of a facet the article does not tell
 UNKNOWN_LABEL = "Không rõ"  # how it is shown, and may be typed
 MAX_VALUE_CHARS = 200  # a filter value longer than this names nothing
+MAX_VALUES = 20  # values of one facet a request may filter by (each makes links on the page)
 
 
 def is_unknown(value: str) -> bool:

@@ -28,7 +28,7 @@ from typing import Any, Callable, Mapping
 from . import querylang
 from .backends import SORTS, Backend, Filters, Match, SearchSpec, open_backend
 from .errors import BadQuery, UnknownDocument
-from .facets import FACETS, UNKNOWN, UNKNOWN_LABEL
+from .facets import FACETS, MAX_VALUES, UNKNOWN, UNKNOWN_LABEL
 from .highlight import mark, matches, snippet
 from .text import fold, nfc, normalize_token, syllables
 
@@ -183,6 +183,9 @@ def request_from_params(get_one: Callable[[str], str | None],
     filters = {}
     for name, facet in FACETS.items():
         values = [v for v in get_all(name) if v.strip()]
+        if len(values) > MAX_VALUES:
+            raise BadQuery(f"too many '{name}' values ({len(values)}; at most {MAX_VALUES})",
+                           parameter=name, reason="too_many")
         for value in values:
             facet.check(value)
         if values:

@@ -10,10 +10,14 @@ from __future__ import annotations
 import gc
 import os
 
-from flask import Flask
+from flask import Flask, current_app, request
 
-from search.errors import IndexMissing, StaleIndex
+from search.errors import IndexDamaged, IndexMissing, StaleIndex
 from search.query import Index
+
+from .limits import WAITRESS_LIMITS
+
+__all__ = ["create_app", "live_index", "path_for", "EXTENSION", "WAITRESS_LIMITS"]
 
 EXTENSION = "vnsearch.index"
 
@@ -27,11 +31,19 @@ def live_index(app: Flask) -> Index:
     index: Index = app.extensions[EXTENSION]
     try:
         reopened = index.refresh()
-    except (IndexMissing, StaleIndex):
+    except (IndexMissing, StaleIndex, IndexDamaged, OSError):
         return index  # the request reports it (503) when it uses the index
     if reopened and app.config["GC_FREEZE"]:
         gc.freeze()
     return index
+
+
+def path_for(endpoint: str, **values) -> str:
+    """The path of an endpoint, built from the app's routes alone: unlike ``url_for`` it needs
+    nothing of the request but its script root, so error pages render even for a request
+    whose Host header Werkzeug refused."""
+    adapter = current_app.url_map.bind("localhost", script_name=request.script_root or "/")
+    return adapter.build(endpoint, values)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -48,10 +60,12 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.json.sort_keys = False  # keep the documented field order
 
-    from . import views
+    from . import limits, views
 
+    app.before_request(limits.check_request)
     app.register_blueprint(views.bp)
     views.register_error_pages(app)
+    app.add_template_global(path_for)
 
     @app.after_request
     def security_headers(response):

@@ -12,10 +12,10 @@ from functools import lru_cache
 from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadHost, HTTPException
 
-from search.errors import BadQuery, IndexMissing, StaleIndex, UnknownDocument
-from search.facets import FACETS, UNKNOWN_LABEL, Facet
+from search.errors import BadQuery, IndexDamaged, IndexMissing, StaleIndex, UnknownDocument
+from search.facets import FACETS, MAX_VALUES, UNKNOWN_LABEL, Facet
 from search.gazetteer import key
 from search.query import MAX_QUERY_CHARS, Index, SearchRequest, request_from_params
 from search.text import nfc
@@ -192,6 +192,8 @@ def _bad_query_message(error: BadQuery, q: str) -> str:
         return "Ngày trong ô “Từ ngày” đang sau ngày trong ô “Đến ngày”."
     if error.parameter in FACETS and error.reason == "too_long":
         return f"Giá trị lọc “{FACETS[error.parameter].label}” quá dài."
+    if error.parameter in FACETS and error.reason == "too_many":
+        return f"Chỉ lọc được tối đa {MAX_VALUES} giá trị “{FACETS[error.parameter].label}” cùng lúc."
     return BAD_PARAMETER.get(error.parameter or "", "Không hiểu yêu cầu tìm kiếm này.")
 
 
@@ -303,31 +305,57 @@ def healthz():
         index.search(SearchRequest(size=1))  # the index answers, not only opens
     except (IndexMissing, StaleIndex) as e:
         return jsonify(status="no index", error=str(e)), 503
+    except IndexDamaged as e:
+        return jsonify(status="damaged", error=str(e)), 503
     return jsonify(health)
 
 
 def register_error_pages(app) -> None:
     """Error pages in the site's style (JSON under /api/), never a traceback."""
 
+    from .limits import HOST_MESSAGE
+
     def wants_json() -> bool:
-        return request.path.startswith("/api/")
+        return request.path.startswith("/api/") or request.path == "/healthz"
+
+    def error_page(code: int, title: str, message: str, error: str | None = None):
+        """The error as JSON or as a page; the page builds no URL from the request (its Host
+        may be what failed), and a template that fails falls back to plain text."""
+        if wants_json():
+            return jsonify(error=error or message), code
+        try:
+            return render_template("error.html", code=code, title=title, message=message), code
+        except Exception:  # noqa: BLE001 - the last resort must not fail
+            return f"{code} {title}\n{message}\n", code, {"Content-Type": "text/plain; charset=utf-8"}
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):
-        if wants_json():
-            return jsonify(error=e.description if e.code != 404 else "not found"), e.code
         if e.code == 404:
-            return render_template("error.html", code=404, title="Không tìm thấy trang",
-                                   message="Không tìm thấy trang này. Địa chỉ có thể đã sai hoặc trang đã bị gỡ."), 404
-        return render_template("error.html", code=e.code, title=f"Lỗi {e.code}",
-                               message="Yêu cầu này không thực hiện được."), e.code
+            return error_page(404, "Không tìm thấy trang",
+                              "Không tìm thấy trang này. Địa chỉ có thể đã sai hoặc trang đã bị gỡ.", "not found")
+        if isinstance(e, BadHost):
+            return error_page(400, "Yêu cầu không hợp lệ", HOST_MESSAGE)
+        if getattr(e, "shown", False):  # a limit of web/limits.py, already in Vietnamese
+            return error_page(e.code, f"Lỗi {e.code}", e.description)
+        return error_page(e.code, f"Lỗi {e.code}", "Yêu cầu này không thực hiện được.", e.description)
+
+    @app.errorhandler(IndexDamaged)
+    def damaged(e: IndexDamaged):
+        return error_page(503, "Chỉ mục bị hỏng",
+                          "Chỉ mục tìm kiếm bị hỏng nên tạm thời không tìm kiếm được. Người quản trị cần "
+                          "xây dựng lại chỉ mục: vnsearch reindex --full", str(e))
+
+    @app.errorhandler(OSError)
+    def unreadable(e: OSError):
+        app.logger.error("the index cannot be read: %s", e)
+        return error_page(503, "Không đọc được chỉ mục",
+                          "Máy chủ không đọc được chỉ mục tìm kiếm. Vui lòng thử lại sau ít phút.",
+                          "the index cannot be read")
 
     @app.errorhandler(500)
     def server_error(_):
-        if wants_json():
-            return jsonify(error="internal error"), 500
-        return render_template("error.html", code=500, title="Lỗi máy chủ",
-                               message="Đã có lỗi xảy ra phía máy chủ. Vui lòng thử lại sau ít phút."), 500
+        return error_page(500, "Lỗi máy chủ", "Đã có lỗi xảy ra phía máy chủ. Vui lòng thử lại sau ít phút.",
+                          "internal error")
 
 
 # --- Vietnamese formats --------------------------------------------------------------------
