@@ -50,6 +50,7 @@ class Facet:
     placeholder: str | None = None  # the filter box's hint; None: no filter box
     help: str = ""  # the CLI option's help text
     on_document: bool = True  # shown among an article's facts
+    of_date: bool = False  # read from the date: its "Không rõ" are the undated articles
 
     @property
     def option(self) -> str:
@@ -174,4 +175,5 @@ register(SecretaryFacet("secretary", "Bí thư Tỉnh ủy", lambda m: m.get("se
                         placeholder="Gõ tên bí thư…",
                         help="Only articles with this provincial secretary (repeatable)."))
 register(YearFacet("year", "Năm", lambda m: (m.get("date") or "")[:4] or None,
-                   help="Only this year (repeatable).", on_document=False))
+                   help="Only this year (repeatable; \"Không rõ\": undated, also with --from/--to).",
+                   on_document=False, of_date=True))

@@ -12,41 +12,119 @@ import re
 from functools import lru_cache
 from html import escape
 
-from .text import FOLD_TABLE, Syllable, accented, fold, folded, normalize_token, syllables
+from .lexicon import is_word
+from .text import FOLD_TABLE, Syllable, fold, folded, normalize_token, syllables
+from .text import accented as accented_form
 
 __all__ = ["matches", "mark", "snippet"]
 
 SNIPPET_CHARS = 260
 
 
-def matches(text: str, exact: set[str], loose: set[str],
-            phrases: list[tuple[list[str], bool]]) -> list[tuple[int, int]]:
+def matches(text: str, exact: set[str], loose: set[str], phrases: list[tuple[list[str], bool]],
+            runs: tuple[tuple[str, ...], ...] = (), accented: bool = False) -> list[tuple[int, int]]:
     """Character spans of `text` to mark, in order, not overlapping.
 
     `exact` words match in their accented form, `loose` ones in any form; `phrases` are
     syllable lists matched side by side (accented when their flag says so). When nothing
-    matches exactly, the folded forms are marked instead ("bị thu" for "bí thư")."""
+    matches exactly, the folded forms are marked instead ("bị thu" for "bí thư"). With the
+    query's `runs` of words (``querylang.highlight_terms``), only what matched as a unit is
+    marked (see :func:`_as_units`)."""
     low = text.lower()
     if len(low) != len(text) or any(not w.isalpha() for w in (*exact, *loose)) or \
             any(not w.isalpha() for p, _ in phrases for w in p):
-        return _matches_by_syllables(text, exact, loose, phrases)
-    hits: dict[int, int] = {}
+        return _matches_by_syllables(text, exact, loose, phrases, runs, accented)
+    words: dict[int, int] = {}
     targets = loose | {fold(w) for w in exact}
     if targets:
         for m in _words_pattern(frozenset(targets)).finditer(low):
             a, b = m.span()
-            if fold(m.group()) in loose or accented(text[a:b]) in exact:
-                hits[a] = b
+            if fold(m.group()) in loose or accented_form(text[a:b]) in exact:
+                words[a] = b
+    in_phrases: dict[int, int] = {}
     for phrase, strict in phrases:
         want = [normalize_token(w) for w in phrase]
         for m in _phrase_pattern(tuple(fold(w) for w in want)).finditer(low):
-            words = [(m.start() + w.start(), m.start() + w.end()) for w in _LETTERS.finditer(m.group())]
-            if strict and [accented(text[a:b]) for a, b in words] != want:
+            found = [(m.start() + w.start(), m.start() + w.end()) for w in _LETTERS.finditer(m.group())]
+            if strict and [accented_form(text[a:b]) for a, b in found] != want:
                 continue
-            hits.update(words)
-    if not hits and (exact or any(strict for _, strict in phrases)):
-        return matches(text, set(), targets, [(p, False) for p, strict in phrases if strict])
+            in_phrases.update(found)
+    if not words and not in_phrases and (exact or any(strict for _, strict in phrases)):
+        return matches(text, set(), targets, [(p, False) for p, strict in phrases if strict], runs, accented)
+    kept = _as_units(text, sorted(words.items()), runs, accented)
+    hits = dict(kept)
+    hits.update(in_phrases)
+    if not hits:  # nothing matched as a unit: mark what did match
+        hits = {**words, **in_phrases}
     return _merge([Syllable(text[a:b], a, b) for a, b in sorted(hits.items())], text)
+
+
+def _joined(text: str, a: int, b: int) -> bool:
+    """Whether text[a:b], between two syllables, is just the space inside a phrase."""
+    return b - a <= 2 and text[a:b].strip() == ""
+
+
+def _neighbours(text: str, a: int, b: int) -> tuple[str | None, str | None]:
+    """The syllables just before and after text[a:b] in the same phrase (canonical, lower)."""
+    before = _LAST_LETTERS.search(text, max(0, a - _NEIGHBOUR_CHARS), a)
+    after = _LETTERS.search(text, b, b + _NEIGHBOUR_CHARS)
+    prev = accented_form(before.group()) if before and _joined(text, before.end(), a) else None
+    nxt = accented_form(after.group()) if after and _joined(text, b, after.start()) else None
+    return prev, nxt
+
+
+_NEIGHBOUR_CHARS = 12  # enough for one Vietnamese syllable and the space before it
+_LAST_LETTERS = re.compile(r"[^\W\d_]+(?=[\W\d_]*$)")
+
+
+@lru_cache(maxsize=1024)
+def _query_units(runs: tuple[tuple[str, ...], ...], accented: bool) -> tuple[frozenset, frozenset]:
+    """(pairs of syllables adjacent in the query, syllables that stand alone as a query word).
+
+    A syllable of the query that forms a dictionary word with its neighbour in the query
+    ("tỉnh" of "tỉnh ủy") does not stand alone."""
+    pairs, alone = set(), set()
+    for run in runs:
+        forms = [w if accented else fold(w) for w in run]
+        folded_run = [fold(w) for w in run]
+        pairs.update(zip(folded_run, folded_run[1:]))
+        for i, w in enumerate(forms):
+            in_word = (i > 0 and is_word((forms[i - 1], w), accented)) or \
+                      (i + 1 < len(forms) and is_word((w, forms[i + 1]), accented))
+            if not in_word:
+                alone.add(folded_run[i])
+    return frozenset(pairs), frozenset(alone)
+
+
+def _as_units(text: str, spans: list[tuple[int, int]], runs: tuple[tuple[str, ...], ...],
+              accented: bool) -> list[tuple[int, int]]:
+    """The word matches that matched as a unit, in order.
+
+    A unit is a run of matched syllables side by side in the text that are side by side in
+    the query ("Bí thư Tỉnh ủy"), or a lone syllable that is a word of the query on its own
+    and not a syllable of another word in the text ("văn" of "văn phòng" for "Nguyễn Văn",
+    "uỷ" of "Uỷ viên"). A query of one syllable marks all of its matches."""
+    if not runs or sum(len(r) for r in runs) < 2:
+        return spans
+    pairs, alone = _query_units(runs, accented)
+    kept: list[tuple[int, int]] = []
+    i = 0
+    while i < len(spans):
+        j = i
+        while j + 1 < len(spans) and _joined(text, spans[j][1], spans[j + 1][0]) and \
+                (folded(text[slice(*spans[j])]), folded(text[slice(*spans[j + 1])])) in pairs:
+            j += 1
+        if j > i:
+            kept.extend(spans[i:j + 1])
+        else:
+            a, b = spans[i]
+            if folded(text[a:b]) in alone:
+                prev, nxt = _neighbours(text, a, b)
+                word = accented_form(text[a:b])
+                if not ((prev and is_word((prev, word))) or (nxt and is_word((word, nxt)))):
+                    kept.append(spans[i])
+        i = j + 1
+    return kept
 
 
 # Each unmarked letter stands for itself in any accented form: "tinh" finds "tỉnh", "tính"...
@@ -74,12 +152,14 @@ def _phrase_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
 
 
 def _matches_by_syllables(text: str, exact: set[str], loose: set[str],
-                          phrases: list[tuple[list[str], bool]]) -> list[tuple[int, int]]:
+                          phrases: list[tuple[list[str], bool]], runs: tuple[tuple[str, ...], ...] = (),
+                          accented: bool = False) -> list[tuple[int, int]]:
     """:func:`matches` token by token: for numbers and the rare text whose length lower() changes."""
     tokens = list(syllables(text))
-    accented_forms = [accented(t.text) for t in tokens]
+    accented_forms = [accented_form(t.text) for t in tokens]
     folded_forms = [folded(t.text) for t in tokens]
-    hit = [a in exact or f in loose for a, f in zip(accented_forms, folded_forms)]
+    word = [a in exact or f in loose for a, f in zip(accented_forms, folded_forms)]
+    in_phrase = [False] * len(tokens)
     for phrase, strict in phrases:
         want = [normalize_token(w) for w in phrase]
         have = accented_forms if strict else folded_forms
@@ -89,10 +169,15 @@ def _matches_by_syllables(text: str, exact: set[str], loose: set[str],
         for i in range(len(tokens) - n + 1):
             if have[i:i + n] == want:
                 for k in range(n):
-                    hit[i + k] = True
-    if not any(hit) and (exact or phrases):
+                    in_phrase[i + k] = True
+    if not any(word) and not any(in_phrase) and (exact or any(strict for _, strict in phrases)):
         return _matches_by_syllables(text, set(), loose | {fold(w) for w in exact},
-                                     [(p, False) for p, strict in phrases if strict])
+                                     [(p, False) for p, strict in phrases if strict], runs, accented)
+    spans = [(t.start, t.end) for t, h in zip(tokens, word) if h]
+    kept = set(_as_units(text, spans, runs, accented))
+    hit = [(t.start, t.end) in kept or p for t, p in zip(tokens, in_phrase)]
+    if not any(hit):  # nothing matched as a unit: mark what did match
+        hit = [w or p for w, p in zip(word, in_phrase)]
     return _merge([t for t, h in zip(tokens, hit) if h], text)
 
 

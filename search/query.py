@@ -30,7 +30,7 @@ from .backends import SORTS, Backend, Filters, Match, SearchSpec, open_backend
 from .errors import BadQuery, UnknownDocument
 from .facets import FACETS, MAX_VALUES, UNKNOWN, UNKNOWN_LABEL
 from .highlight import mark, matches, snippet
-from .text import fold, nfc, normalize_token, syllables
+from .text import canonical_tones, fold, nfc, normalize_token, syllables
 
 __all__ = ["Index", "open_index", "SearchRequest", "SearchResult", "Hit", "FacetValue", "Document",
            "request_from_params", "UNKNOWN_LABEL", "MAX_SIZE", "MAX_QUERY_CHARS", "SORTS"]
@@ -43,6 +43,7 @@ SUGGEST_DISTANCE = 2  # edits between a typed syllable and a suggested one
 SUGGEST_CANDIDATES = 5  # nearest words tried per unknown syllable
 SUGGEST_SAMPLE = 5  # best documents read to restore the suggestion's diacritics
 RELATED_POOL = 4  # candidates per related article wanted, before same-province ordering
+MIN_EXACT = 3  # a query with diacritics that finds fewer, as written, also shows folded matches
 
 
 @dataclass
@@ -56,6 +57,7 @@ class SearchRequest:
     sort: str = "relevance"
     page: int = 1
     size: int = 10
+    autocorrect: bool = True  # show a corrected query's results when the typed one finds none
 
 
 @dataclass
@@ -96,6 +98,10 @@ class SearchResult:
     hits: list[Hit]
     facets: dict[str, list[FacetValue]]
     suggestion: str | None = None
+    corrected: str | None = None  # the query whose results are shown, when not the typed one
+    loose: bool = False  # the words as written found (almost) nothing: other tones matched too
+    exact: int = 0  # how many of `total` have the words as written (all of them unless `loose`)
+    undated: int = 0  # articles a date range left out because they have no date
     filters: dict[str, list[str]] = field(default_factory=dict)  # canonical, for the UI
 
     def as_json(self) -> dict:
@@ -197,6 +203,7 @@ def request_from_params(get_one: Callable[[str], str | None],
         sort=sort,
         page=_parse_int(get_one("page"), "page", 1, 1, MAX_PAGE),
         size=_parse_int(get_one("size"), "size", 10, 1, MAX_SIZE),
+        autocorrect=(get_one("exact") or "").strip() not in ("1", "true"),
     )
     if request.date_from and request.date_to and request.date_from > request.date_to:
         raise BadQuery("'from' is after 'to'", parameter="from", reason="order")
@@ -290,30 +297,52 @@ class Index:
     # -- searching -------------------------------------------------------------------------
 
     def search(self, request: SearchRequest) -> SearchResult:
-        """Run `request`: hits of the asked page, highlighted, the total, every facet's counts."""
+        """Run `request`: hits of the asked page, highlighted, the total, every facet's counts.
+
+        A query with diacritics matches its words as written; only when that finds fewer than
+        ``MIN_EXACT`` articles do other tones match too (`loose`). When the query finds nothing,
+        or only such loose or partial matches, and its correction finds articles with every
+        word, the correction's results are shown (`corrected`), unless `autocorrect` is off."""
         started = time.perf_counter()
         backend = self.backend
         parsed = querylang.parse(request.q)
         filters = self._filters(backend, request, parsed)
+        # "Không rõ" of the year asks for the undated articles, also beside a date range.
+        dated_facets = [name for name, f in FACETS.items() if f.of_date]
+        want_undated = any(UNKNOWN in filters.get(name, ()) for name in dated_facets)
         allowed = Filters({k: tuple(v) for k, v in filters.items()},
-                          _day_number(request.date_from), _day_number(request.date_to))
+                          _day_number(request.date_from), _day_number(request.date_to), undated=want_undated)
+        counted = {name: allowed.without(name) for name in FACETS}
+        for name in dated_facets:  # so that its "Không rõ" can be chosen with a range
+            counted[name] = replace(counted[name], undated=True)
         sort = "newest" if parsed.empty and request.sort == "relevance" else request.sort
-        spec = SearchSpec(parsed, querylang.require_all(parsed), allowed,
-                          facets={name: allowed.without(name) for name in FACETS}, sort=sort,
+        spec = SearchSpec(parsed, querylang.require_all(parsed), allowed, facets=counted, sort=sort,
                           offset=(request.page - 1) * request.size, limit=request.size)
-        found = backend.search(spec)
-        relaxed = False
-        if not found.matched and spec.require_all and len(querylang.content_clauses(parsed)) > 1:
-            found = backend.search(replace(spec, require_all=False))  # nothing has every word
-            relaxed = True
+        found, relaxed = _run(backend, spec)
+        loose, exact_total = False, found.total
+        if parsed.accented and found.total < MIN_EXACT:
+            wider = replace(parsed, loose=True)
+            alt, alt_relaxed = _run(backend, replace(spec, query=wider))
+            if alt.total > found.total or (relaxed and not alt_relaxed and alt.total):
+                found, parsed, loose = alt, wider, True
+                exact_total, relaxed = (0 if relaxed else exact_total), alt_relaxed
+        suggestion = self._suggest(backend, parsed, request.q, 0 if relaxed else found.total)
+        corrected = None
+        if suggestion and request.autocorrect and (not found.total or relaxed or loose):
+            fixed = querylang.parse(suggestion)
+            alt = backend.search(replace(spec, query=fixed, require_all=querylang.require_all(fixed)))
+            if alt.total:
+                found, parsed, corrected, loose, exact_total = alt, fixed, suggestion, False, alt.total
+        undated = 0  # what the date range leaves out for want of a date
+        if allowed.dated and not want_undated and dated_facets:
+            undated = found.facets.get(dated_facets[0], {}).get(UNKNOWN, 0)
         terms = querylang.highlight_terms(parsed)
         hits = [_hit(m.doc, m.score, terms) for m in found.hits]
         facets = {name: _facet_values(name, found.facets.get(name, {}), filters.get(name, []))
                   for name in FACETS}
-        suggestion = self._suggest(backend, parsed, request.q, 0 if relaxed else found.total)
         took = round((time.perf_counter() - started) * 1000, 2)
         return SearchResult(request.q, found.total, request.page, request.size, took, hits, facets,
-                            suggestion, filters)
+                            suggestion, corrected, loose, exact_total if loose else found.total, undated, filters)
 
     def _filters(self, backend: Backend, request: SearchRequest, parsed) -> dict[str, list[str]]:
         """Facet → indexed values, from the request's filters and the query's (province:…);
@@ -344,7 +373,9 @@ class Index:
         if not words or len(words) > SUGGEST_MAX_WORDS:
             return None
         corrected = [fold(normalize_token(w)) for w in words]
-        known = [backend.word_known(f) or not f.isalpha() for f in corrected]
+        # A word typed with diacritics is known when it is written so in some article.
+        known = [not f.isalpha() or (backend.word_known(normalize_token(w), accented=True) if parsed.accented
+                                     else backend.word_known(f)) for w, f in zip(words, corrected)]
         if all(known) and total > 0:
             return None
 
@@ -369,7 +400,7 @@ class Index:
             return None
         texts = [m.doc.get("title", "") + "\n" + m.doc.get("body", "") for m in best.hits]
         suggestion = " ".join(_restore_diacritics(corrected, texts))
-        return None if suggestion == normalize_token(q) else suggestion
+        return None if normalize_token(suggestion) == normalize_token(q) else suggestion
 
     # -- one document ----------------------------------------------------------------------
 
@@ -427,24 +458,51 @@ def _edit_distance(a: str, b: str) -> int:
 
 
 def _restore_diacritics(folded: list[str], texts: list[str]) -> list[str]:
-    """The accented form of each folded word as the texts write it, preferring pairs seen together."""
+    """Each folded word as the texts write it: its accented form (preferring pairs seen
+    together), capitalised as the texts write the words together ("Trần Quốc Cường"), else
+    as they write each word most ("hội nghị")."""
     unigrams: Counter = Counter()
     bigrams: Counter = Counter()
+    surfaces: Counter = Counter()
     wanted = set(folded)
+    runs: list[list[tuple[str, str]]] = []  # (accented, as written) of the wanted words in a row
     for text in texts:
         previous = None
+        run: list[tuple[str, str]] = []
         for s in syllables(text):
             a = normalize_token(s.text)
             if fold(a) in wanted:
                 unigrams[a] += 1
+                surfaces[a, canonical_tones(s.text)] += 1
                 if previous:
                     bigrams[previous, a] += 1
                 previous = a
+                run.append((a, canonical_tones(s.text)))
             else:
                 previous = None
-    out: list[str] = []
+                runs.append(run)
+                run = []
+        runs.append(run)
+    chosen: list[str] = []
     for f in folded:
         forms = [a for a in unigrams if fold(a) == f] or [f]
-        prev = out[-1] if out else None
-        out.append(max(forms, key=lambda a: (bigrams[prev, a] if prev else 0, unigrams[a])))
-    return out
+        prev = chosen[-1] if chosen else None
+        chosen.append(max(forms, key=lambda a: (bigrams[prev, a] if prev else 0, unigrams[a])))
+    together: Counter = Counter()
+    n = len(chosen)
+    for run in runs:
+        for i in range(len(run) - n + 1):
+            if [a for a, _ in run[i:i + n]] == chosen:
+                together[tuple(w for _, w in run[i:i + n])] += 1
+    if together:
+        return list(together.most_common(1)[0][0])
+    return [max((c, w) for (x, w), c in surfaces.items() if x == a)[1] if unigrams[a] else a for a in chosen]
+
+
+def _run(backend: Backend, spec: SearchSpec):
+    """(the backend's answer, whether it is relaxed): an all-words query that finds nothing
+    is asked again with any of its words."""
+    found = backend.search(spec)
+    if not found.matched and spec.require_all and len(querylang.content_clauses(spec.query)) > 1:
+        return backend.search(replace(spec, require_all=False)), True
+    return found, False

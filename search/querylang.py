@@ -52,11 +52,19 @@ class ParsedQuery:
     """Groups of clauses: clauses in a group are ANDed, groups are ORed ("a b OR c").
 
     `accented` is True when the user typed any diacritic: then every word is taken as
-    written ("Sơn La": "la" is not "là"), exact forms first, folded forms as a fallback."""
+    written ("Sơn La": "la" is not "là", "hội" is not "Hợi"). `loose` widens such a query
+    to the folded forms too, exact ones still first: the fallback when the words as written
+    find (almost) nothing."""
 
     groups: list[list[Clause]]
     filters: dict[str, list[str]]
     accented: bool = False
+    loose: bool = False
+
+    @property
+    def reading(self) -> str:
+        """How words match: "exact" (as written), "loose" (as written first, then folded), "folded"."""
+        return "folded" if not self.accented else "loose" if self.loose else "exact"
 
     @property
     def clauses(self) -> list[Clause]:
@@ -156,19 +164,31 @@ def compound_terms(clauses: list[Clause], exact: bool) -> list[tuple[str, str, s
     return terms
 
 
-def highlight_terms(parsed: ParsedQuery) -> tuple[set[str], set[str], list[tuple[list[str], bool]]]:
-    """(accented words, folded words, phrases with whether to match them exactly) to mark."""
+def highlight_terms(parsed: ParsedQuery) -> tuple:
+    """What to mark: (accented words, folded words, phrases with whether to match them
+    exactly, the query's runs of plain words in order, whether the query is accented).
+
+    The runs let the highlighter mark what matched as a unit ("Bí thư Tỉnh ủy"), not every
+    lone "tỉnh" or the "uỷ" of "Uỷ viên"."""
     exact: set[str] = set()
     loose: set[str] = set()
     phrases: list[tuple[list[str], bool]] = []
-    for clause in parsed.clauses:
-        if clause.negated:
-            continue
-        for form in [clause.words] + clause.alternatives:
-            if len(form) > 1:
-                phrases.append((form, parsed.accented))
-            elif parsed.accented:
-                exact.add(normalize_token(form[0]))
-            else:
-                loose.add(fold(normalize_token(form[0])))
-    return exact, loose, phrases
+    runs: list[tuple[str, ...]] = []
+    for group in parsed.groups:
+        run: list[str] = []
+        for clause in group:
+            if clause.negated or clause.field:  # a run of plain words ends here
+                runs.append(tuple(run))
+                run = []
+                if clause.negated:
+                    continue
+            run.extend(normalize_token(w) for w in clause.words)
+            for form in [clause.words] + clause.alternatives:
+                if len(form) > 1:
+                    phrases.append((form, parsed.accented))
+                elif parsed.accented:
+                    exact.add(normalize_token(form[0]))
+                else:
+                    loose.add(fold(normalize_token(form[0])))
+        runs.append(tuple(run))
+    return exact, loose, phrases, tuple(r for r in runs if r), parsed.accented

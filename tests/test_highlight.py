@@ -40,3 +40,37 @@ def test_snippet_is_around_the_best_passage():
     assert "<mark>Trần Quốc Cường</mark>" in out
     assert out.startswith("… ") and out.endswith(" …")
     assert len(out) < 320
+
+
+def test_the_pyvi_dictionary_is_in_our_tone_style():
+    import importlib.util
+    from pathlib import Path
+
+    from search.text import canonical_tones
+
+    package = Path(importlib.util.find_spec("pyvi").submodule_search_locations[0])
+    text = (package / "models" / "words.txt").read_text(encoding="utf-8").lower()
+    assert canonical_tones(text) == text
+
+
+@pytest.mark.parametrize("q, text, marked", [
+    # the query's words as units: not the "uỷ" of "Uỷ viên" or "Thành uỷ", not a lone "tỉnh"
+    ("bí thư tỉnh ủy", "Ông A, Uỷ viên Ban Thường vụ, Bí thư Tỉnh uỷ, Chủ nhiệm Uỷ ban Kiểm tra "
+     "Thành uỷ, về tỉnh làm việc.",
+     "Ông A, Uỷ viên Ban Thường vụ, <mark>Bí thư Tỉnh uỷ</mark>, Chủ nhiệm Uỷ ban Kiểm tra "
+     "Thành uỷ, về tỉnh làm việc."),
+    ("bi thu tinh uy", "Bí thư Thành ủy, Tỉnh ủy viên, ủy viên", "<mark>Bí thư</mark> Thành ủy, <mark>Tỉnh ủy</mark> viên, ủy viên"),
+    # a name: "văn" of "văn phòng" is another word
+    ("Nguyễn Văn", "Ông Nguyễn Văn Bình đến văn phòng.", "Ông <mark>Nguyễn Văn</mark> Bình đến văn phòng."),
+    # a word of the query standing alone is marked where it is not part of another word
+    ("hội nghị kinh tế", "Hội nghị bàn về kinh tế, nền kinh tế số.",
+     "<mark>Hội nghị</mark> bàn về <mark>kinh tế</mark>, nền <mark>kinh tế</mark> số."),
+    ("covid kinh tế", "Covid làm kinh tế chậm lại", "<mark>Covid</mark> làm <mark>kinh tế</mark> chậm lại"),
+    # nothing matched as a unit: what matched is still marked
+    ("bí thư tỉnh ủy", "Tỉnh uỷ họp.", "<mark>Tỉnh uỷ</mark> họp."),
+    ("bí thư tỉnh ủy", "Thành uỷ viên và bí mật", "Thành <mark>uỷ</mark> viên và <mark>bí</mark> mật"),
+])
+def test_marks_are_units_of_the_query(q, text, marked):
+    terms = highlight_terms(parse(q))
+    assert mark(text, matches(text, *terms)) == marked
+    assert matches(text, *terms) == _matches_by_syllables(text, *terms)

@@ -123,16 +123,52 @@ def test_exact_accents_rank_above_folded_only_matches(tmp_path):
     (corpus / "a.txt").write_text("Tin địa phương\n\nAnh ấy bị thu giữ giấy tờ tại chợ.", encoding="utf-8")
     (corpus / "b.txt").write_text("Tin địa phương\n\nĐồng chí bí thư phát biểu tại chợ.", encoding="utf-8")
     reindex(corpus, tmp_path / "i", full=True, workers=1)
-    assert ids(search(tmp_path / "i", SearchRequest(q="bí thư"))) == ["b", "a"]
+    # As written, each finds one article; too few, so the other tone comes after it, said so.
+    result = search(tmp_path / "i", SearchRequest(q="bí thư"))
+    assert (ids(result), result.loose, result.exact, result.corrected) == (["b", "a"], True, 1, None)
     assert ids(search(tmp_path / "i", SearchRequest(q="bị thu"))) == ["a", "b"]
     # Without diacritics both match; the pyvi word "bí thư" outranks the scattered syllables.
     assert ids(search(tmp_path / "i", SearchRequest(q="bi thu"))) == ["b", "a"]
 
 
-def test_did_you_mean_restores_diacritics(shared_seed_index):
-    assert search(shared_seed_index, SearchRequest(q="tran quoc cuongg")).suggestion == "trần quốc cường"
-    assert search(shared_seed_index, SearchRequest(q="hoang duy chinhh")).suggestion == "hoàng duy chinh"
+def test_did_you_mean_restores_diacritics_and_capitals_as_written(shared_seed_index):
+    assert search(shared_seed_index, SearchRequest(q="tran quoc cuongg")).suggestion == "Trần Quốc Cường"
+    assert search(shared_seed_index, SearchRequest(q="hoang duy chinhh")).suggestion == "Hoàng Duy Chinh"
+    assert search(shared_seed_index, SearchRequest(q="hoi nghii ban chap hanh")).suggestion == "Hội nghị Ban Chấp hành"
     assert search(shared_seed_index, SearchRequest(q="Trần Quốc Cường")).suggestion is None
+
+
+def test_a_misspelt_query_shows_the_corrections_results(shared_seed_index):
+    result = search(shared_seed_index, SearchRequest(q="tran quoc cuongg"))
+    assert result.corrected == "Trần Quốc Cường"
+    assert sorted(ids(result)) == DIEN_BIEN  # the name as written is in these two
+    assert "<mark>Trần Quốc Cường</mark>" in result.hits[0].snippet
+    exact = search(shared_seed_index, SearchRequest(q="tran quoc cuongg", autocorrect=False))
+    assert exact.corrected is None and exact.suggestion == "Trần Quốc Cường"
+
+
+def test_a_query_with_diacritics_matches_the_words_as_written(tmp_path):
+    from search.indexer import reindex
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    texts = {"hoi": "Hội nghị Tỉnh ủy lần thứ 5", "hoi2": "Hội nghị cán bộ chủ chốt", "hoi3": "Hội nghị tổng kết",
+             "hoi4": "Tỉnh uỷ tổ chức hội nghị", "tet": "Lời chúc Tết Nguyên đán Kỷ Hợi của Tỉnh ủy",
+             "hoi5": "Khai mạc hội nghị về kinh tế"}
+    for name, text in texts.items():
+        (corpus / f"{name}.txt").write_text(f"{text}\n\n{text}.", encoding="utf-8")
+    reindex(corpus, tmp_path / "i", full=True, workers=1)
+    result = search(tmp_path / "i", SearchRequest(q="hội"))
+    assert "tet" not in ids(result) and result.total == 5 and not result.loose
+    assert "tet" in ids(search(tmp_path / "i", SearchRequest(q="hoi")))  # without marks: every tone
+    # "ủy" = "uỷ" as written in either style
+    assert set(ids(search(tmp_path / "i", SearchRequest(q="Tỉnh ủy")))) == {"hoi", "hoi4", "tet"}
+    # As written, "Hới" is in no article: other tones are shown, and the result says so...
+    loose = search(tmp_path / "i", SearchRequest(q="Kỷ Hới", autocorrect=False))
+    assert loose.loose and ids(loose) == ["tet"]
+    # ... or, better, the articles' own spelling is suggested and its results shown.
+    fixed = search(tmp_path / "i", SearchRequest(q="Kỷ Hới"))
+    assert (fixed.corrected, fixed.loose, ids(fixed)) == ("Kỷ Hợi", False, ["tet"])
 
 
 def test_empty_query_browses_newest_first(shared_seed_index):

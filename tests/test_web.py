@@ -274,8 +274,12 @@ def test_a_page_past_the_last_says_so(client):
 def test_did_you_mean(client):
     soup = page(client.get("/search?q=tran+quoc+cuongg&province=Điện Biên"))
     suggestion = soup.select_one(".suggestion")
-    assert suggestion.text == "Có phải bạn muốn tìm: trần quốc cường"
-    assert query(suggestion.a["href"]) == {"q": ["trần quốc cường"], "province": ["Điện Biên"]}
+    assert suggestion.text == "Đang hiện kết quả cho Trần Quốc Cường; tìm chính xác tran quoc cuongg"
+    first, exact = suggestion.select("a")
+    assert query(first["href"]) == {"q": ["Trần Quốc Cường"], "province": ["Điện Biên"]}
+    assert query(exact["href"]) == {"q": ["tran quoc cuongg"], "province": ["Điện Biên"], "exact": ["1"]}
+    soup = page(client.get(exact["href"]))
+    assert soup.select_one(".suggestion").text == "Có phải bạn muốn tìm: Trần Quốc Cường"
 
 
 def test_empty_state_helps(client):
@@ -445,7 +449,8 @@ def test_api_shape(client):
     r = client.get("/api/search?q=tinh+uy&province=dien+bien&size=1")
     assert r.status_code == 200
     data = r.get_json()
-    assert list(data) == ["query", "total", "page", "size", "took_ms", "hits", "facets", "suggestion"]
+    assert list(data) == ["query", "total", "page", "size", "took_ms", "hits", "facets", "suggestion",
+                          "corrected", "loose", "exact", "undated"]
     assert (data["query"], data["total"], data["page"], data["size"]) == ("tinh uy", 2, 1, 1)
     assert set(data["hits"][0]) == {"id", "title", "date", "province", "province_2025", "secretary",
                                     "source", "url", "score", "snippet"}

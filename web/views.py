@@ -43,7 +43,7 @@ def _index() -> Index:
 
 
 def _state_keys() -> tuple[str, ...]:
-    return ("q", *FACETS, "from", "to", "sort", "size")
+    return ("q", *FACETS, "from", "to", "sort", "size", "exact")
 
 
 # --- URLs of the search state --------------------------------------------------------------
@@ -229,10 +229,20 @@ def search_page():
         active_filters=len(chips), pages=None if home else _pages(result, state),
         sort=_sort_view(state, req), dates=_dates_view(state, req),
         suggestion_href=_href(state, q=result.suggestion) if result.suggestion else None,
+        exact_href=_href(state, exact="1") if result.corrected else None,
+        undated_href=_undated_href(state) if result.undated else None,
         clear_href=_href(_hidden(state, *FACETS, "from", "to")),
         first_page_href=_href(state) if result.total and not result.hits else None,
         last_page=_last_page(result), first_number=(result.page - 1) * result.size + 1,
         browse_href=_href([]), **ctx)
+
+
+def _undated_href(state) -> str | None:
+    """The URL that adds the undated articles to a date range ("Không rõ" of the date's facet)."""
+    for name, facet in FACETS.items():
+        if facet.of_date:
+            return _href(state, **{name: [v for k, v in state if k == name] + [UNKNOWN_LABEL]})
+    return None
 
 
 def _paragraphs(html: str) -> list[str]:

@@ -45,17 +45,20 @@ SCHEMES = {"whoosh": "search.backends.whoosh"}
 @dataclass(frozen=True)
 class Filters:
     """Which documents may count: facet values (OR within a facet, AND across facets) and a
-    date range (YYYYMMDD integers, either end open; a range leaves undated articles out).
+    date range (YYYYMMDD integers, either end open; a range leaves undated articles out
+    unless `undated`).
 
     Facet values are the indexed ones (canonical spelling; ``facets.UNKNOWN`` for "Không rõ")."""
 
     values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     date_from: int | None = None
     date_to: int | None = None
+    undated: bool = False  # with a date range, articles without a date pass too
 
     def without(self, facet: str) -> "Filters":
         """The same filters with one facet's left out (how that facet is counted)."""
-        return Filters({k: v for k, v in self.values.items() if k != facet}, self.date_from, self.date_to)
+        return Filters({k: v for k, v in self.values.items() if k != facet}, self.date_from, self.date_to,
+                       self.undated)
 
     @property
     def dated(self) -> bool:
@@ -129,8 +132,9 @@ class Backend(Protocol):
     def facet_values(self, facet: str) -> list[str]:
         """Every indexed value of a facet (to match names typed in another tone style)."""
 
-    def word_known(self, folded: str) -> bool:
-        """Whether a folded syllable occurs in any title or body."""
+    def word_known(self, word: str, accented: bool = False) -> bool:
+        """Whether a syllable occurs in any title or body: folded, or when `accented`, as
+        written (canonical tones, lower case)."""
 
     def near_words(self, folded: str, distance: int) -> list[tuple[str, int]]:
         """Folded body syllables within `distance` edits of `folded` sharing its first

@@ -175,22 +175,29 @@ def _field_lengths(reader, field: str) -> np.ndarray:
 
 # -- query evaluation ----------------------------------------------------------------------
 
-def _term(ix: IndexArrays, field: str, term: str, boost: float, out: Scored) -> None:
-    """Add `term`'s BM25 in `field` to `out` and mark its documents."""
+def _term(ix: IndexArrays, field: str, term: str, boost: float, out: Scored, match: bool = True) -> None:
+    """Add `term`'s BM25 in `field` to `out` and, when `match`, mark its documents."""
     ids, tf = ix.postings(field, term)
     if not len(ids):
         return
     norm = ix.norm(field)[ids]
     out.score[ids] += (boost * ix.idf(len(ids))) * tf * (K1 + 1) / (tf + norm)
-    out.mask[ids] = True
+    if match:
+        out.mask[ids] = True
 
 
 def _fields(clause: Clause) -> tuple[str, ...]:
     return ("title",) if clause.field == "title" else ("title", "body")
 
 
-def _words_scored(ix: IndexArrays, words: list[str], fields: tuple[str, ...], exact: bool) -> list[Scored]:
-    """One Scored per word: its documents in any field and stream, and its score."""
+def _words_scored(ix: IndexArrays, words: list[str], fields: tuple[str, ...], reading: str) -> list[Scored]:
+    """One Scored per word: its documents in any field and stream, and its score.
+
+    `reading` (``querylang.ParsedQuery.reading``): "exact", a word typed with diacritics
+    matches as written, in any tone style, and its folded form only adds to the score of the
+    documents that have it ("hội" does not find "Hợi"); "loose", the folded form matches too
+    (exact matches still score higher); "folded", only the folded form counts."""
+    exact, loose = reading != "folded", reading != "exact"
     out = []
     for word in words:
         accented = normalize_token(word)
@@ -199,16 +206,16 @@ def _words_scored(ix: IndexArrays, words: list[str], fields: tuple[str, ...], ex
         for name in fields:
             if exact:
                 _term(ix, name, accented, FIELD_BOOST[name] * EXACT, s)
-                _term(ix, stream(name, "folded"), folded, FIELD_BOOST[name] * FOLDED_WHEN_EXACT, s)
+                _term(ix, stream(name, "folded"), folded, FIELD_BOOST[name] * FOLDED_WHEN_EXACT, s, match=loose)
             else:
                 _term(ix, stream(name, "folded"), folded, FIELD_BOOST[name], s)
         out.append(s)
     return out
 
 
-def _form(ix: IndexArrays, words: list[str], fields: tuple[str, ...], exact: bool) -> Scored:
+def _form(ix: IndexArrays, words: list[str], fields: tuple[str, ...], reading: str) -> Scored:
     """A word or a phrase (every word, side by side in one field), with its score."""
-    parts = _words_scored(ix, words, fields, exact)
+    parts = _words_scored(ix, words, fields, reading)
     score = np.sum([p.score for p in parts], axis=0) if len(parts) > 1 else parts[0].score
     if len(words) == 1:
         return Scored(parts[0].mask, score)
@@ -218,38 +225,39 @@ def _form(ix: IndexArrays, words: list[str], fields: tuple[str, ...], exact: boo
     candidates = np.logical_and.reduce([p.mask for p in parts])
     if candidates.any():
         for name in fields:
-            if exact:
+            if reading != "folded":
                 mask |= ix.phrase_docs(name, accented)
-            mask |= ix.phrase_docs(stream(name, "folded"), folded)
+            if reading != "exact":
+                mask |= ix.phrase_docs(stream(name, "folded"), folded)
         mask &= candidates
     return Scored(mask, np.where(mask, score, 0).astype(np.float32))
 
 
-def _clause(ix: IndexArrays, clause: Clause, exact: bool) -> Scored:
+def _clause(ix: IndexArrays, clause: Clause, reading: str) -> Scored:
     """A clause with its abbreviation forms: documents matching any form, the best form's score."""
     fields = _fields(clause)
-    best = _form(ix, clause.words, fields, exact)
+    best = _form(ix, clause.words, fields, reading)
     for alternative in clause.alternatives:
-        other = _form(ix, alternative, fields, exact)
+        other = _form(ix, alternative, fields, reading)
         best = Scored(best.mask | other.mask, np.maximum(best.score, other.score))
     return best
 
 
-def _group(ix: IndexArrays, group: list[Clause], require_all: bool, exact: bool) -> Scored | None:
+def _group(ix: IndexArrays, group: list[Clause], require_all: bool, reading: str) -> Scored | None:
     positive = [c for c in group if not c.negated]
     content = [c for c in positive if not c.stop] or positive
     if not content:
         return None
-    scored = [_clause(ix, c, exact) for c in content]
+    scored = [_clause(ix, c, reading) for c in content]
     masks = [s.mask for s in scored]
     mask = np.logical_and.reduce(masks) if require_all else np.logical_or.reduce(masks)
     score = np.sum([s.score for s in scored], axis=0)
-    for name, field, term in compound_terms(positive, exact):
+    for name, field, term in compound_terms(positive, reading != "folded"):
         boost = Scored(np.zeros(ix.n, dtype=bool), np.zeros(ix.n, dtype=np.float32))
         _term(ix, field, term, FIELD_BOOST[name] * COMPOUND, boost)
         score += boost.score
     for clause in (c for c in group if c.negated):
-        mask &= ~_clause(ix, clause, exact).mask
+        mask &= ~_clause(ix, clause, reading).mask
     return Scored(mask, np.where(mask, score, 0).astype(np.float32))
 
 
@@ -257,12 +265,12 @@ def evaluate(ix: IndexArrays, parsed: ParsedQuery, require_all: bool) -> Scored:
     """The documents `parsed` matches (live ones only) and their scores.
 
     A query of negations alone ("-covid") matches every document they leave."""
-    groups = [g for g in (_group(ix, g, require_all, parsed.accented) for g in parsed.groups) if g]
+    groups = [g for g in (_group(ix, g, require_all, parsed.reading) for g in parsed.groups) if g]
     if not groups:
         mask = ix.live.copy()
         for clause in parsed.clauses:
             if clause.negated:
-                mask &= ~_clause(ix, clause, parsed.accented).mask
+                mask &= ~_clause(ix, clause, parsed.reading).mask
         return Scored(mask, np.zeros(ix.n, dtype=np.float32))
     mask = np.logical_or.reduce([g.mask for g in groups])
     score = np.sum([g.score for g in groups], axis=0)
@@ -303,13 +311,16 @@ def facet_counts(ix: IndexArrays, facet: str, mask: np.ndarray) -> dict[str, int
     return {values[i]: int(counts[i]) for i in np.flatnonzero(counts)}
 
 
-def date_mask(ix: IndexArrays, low: int | None, high: int | None) -> np.ndarray:
-    """Documents dated within [low, high] (YYYYMMDD ints, either open)."""
+def date_mask(ix: IndexArrays, low: int | None, high: int | None, undated: bool = False) -> np.ndarray:
+    """Documents dated within [low, high] (YYYYMMDD ints, either open), and the undated
+    ones too when `undated`."""
     mask = ix.dates > 0
     if low is not None:
         mask &= ix.dates >= low
     if high is not None:
         mask &= ix.dates <= high
+    if undated:
+        mask |= ix.dates == 0
     return mask
 
 

@@ -134,9 +134,10 @@ class WhooshBackend:
     def facet_values(self, facet: str) -> list[str]:
         return list(self.arrays.facets[facet][1])
 
-    def word_known(self, folded: str) -> bool:
+    def word_known(self, word: str, accented: bool = False) -> bool:
         reader = self._searcher.reader()
-        return bool(reader.doc_frequency(BODY_FOLD, folded) or reader.doc_frequency(TITLE_FOLD, folded))
+        fields = TEXT_FIELDS if accented else (BODY_FOLD, TITLE_FOLD)
+        return any(reader.doc_frequency(f, word) for f in fields)
 
     def near_words(self, folded: str, distance: int) -> list[tuple[str, int]]:
         reader = self._searcher.reader()
@@ -158,12 +159,12 @@ class _Masks:
     def __init__(self, ix: ranking.IndexArrays, matched):
         self.ix, self.matched = ix, matched
         self._facet: dict[tuple[str, tuple[str, ...]], Any] = {}
-        self._dated: dict[tuple[int | None, int | None], Any] = {}
+        self._dated: dict[tuple[int | None, int | None, bool], Any] = {}
 
     def under(self, filters: Filters):
         mask = self.matched
         if filters.dated:
-            span = (filters.date_from, filters.date_to)
+            span = (filters.date_from, filters.date_to, filters.undated)
             if span not in self._dated:
                 self._dated[span] = ranking.date_mask(self.ix, *span)
             mask = mask & self._dated[span]
