@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from .metadata import EXTRACTOR_VERSION, Metadata, extract
-from .pagetext import is_boilerplate
+from .pagetext import is_boilerplate, source_label
 from .text import nfc
 
 __all__ = ["Article", "Rejected", "Unchanged", "read_corpus", "count_documents", "read_file", "corpus_files",
@@ -144,7 +144,7 @@ def _from_text(doc_id: str, path: str, text: str, digest: str, warnings: list[st
     meta = extract(text, **given)
     title = meta.title.value or ""
     body = _clean_body(text, title or None)
-    return Article(doc_id, path, title, body, meta, digest, given.get("source"), warnings or [])
+    return Article(doc_id, path, title, body, meta, digest, source_label(given.get("source")), warnings or [])
 
 
 def _read_txt(doc_id: str, path: Path, data: bytes, known: dict[str, str]) -> Iterator[Item]:

@@ -91,6 +91,10 @@ class Facet:
         """Known values to suggest while typing in the filter box (besides the counted ones)."""
         return ()
 
+    def merge_key(self, value: str) -> str:
+        """Values with the same key are one value, counted together (default: themselves)."""
+        return value
+
     def order(self, value: str, count: int) -> tuple:
         """Sort key of a value in the facet's list: most results first, "Không rõ" last."""
         return (-count, value == UNKNOWN_LABEL, value)
@@ -124,6 +128,11 @@ class SecretaryFacet(Facet):
     def spelled(self, value: str) -> str:
         terms = gazetteer().terms_of(value)
         return terms[0].name if terms else " ".join(w.capitalize() for w in value.split())
+
+    def merge_key(self, value: str) -> str:
+        """One person whatever the marks: "Phạm Quang Nghi" is "Phạm Quang Nghị" misspelt (a
+        filter on either finds both, see :meth:`matching`, so they are counted as one)."""
+        return fold(name_key(value))
 
     def matching(self, value: str, indexed: list[str]) -> list[str]:
         """Indexed names equal to `value` in any tone style or without diacritics."""

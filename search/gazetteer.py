@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from importlib import resources
 
-from .text import canonical_tones, fold, nfc
+from .text import canonical_tones, display_tones, fold, nfc
 
 __all__ = ["Province", "Unit2025", "SecretaryTerm", "Outlet", "Gazetteer", "gazetteer", "key", "name_key",
            "term_years", "TERM_YEARS"]
@@ -149,7 +149,8 @@ class Gazetteer:
 
     def _load(self) -> None:
         for r in _rows("provinces_2025.csv"):
-            unit = Unit2025(r["code_2025"], r["name_2025"], r["short_name"],
+            # Names are shown in one tone style ("Hòa Bình" beside "Thanh Hóa"); any spelling finds them.
+            unit = Unit2025(r["code_2025"], display_tones(r["name_2025"]), display_tones(r["short_name"]),
                             tuple(r["merged_from_codes"].split("|")))
             self.units_2025.append(unit)
             for spelling in (unit.name, unit.short_name):
@@ -157,9 +158,9 @@ class Gazetteer:
         for r in _rows("provinces.csv"):
             spellings = [r["name"], r["short_name"], r["ascii_name"], *r["aliases"].split("|")]
             province = Province(
-                code=r["code"], name=r["name"], short_name=r["short_name"],
+                code=r["code"], name=display_tones(r["name"]), short_name=display_tones(r["short_name"]),
                 spellings=tuple(dict.fromkeys(s for s in spellings if s)),
-                code_2025=r["code_2025"], name_2025=r["name_2025"],
+                code_2025=r["code_2025"], name_2025=display_tones(r["name_2025"]),
                 is_city=r["unit_type"] == "Thành phố Trung ương",
                 city_since=_date(r["city_since"]),
             )
@@ -171,7 +172,7 @@ class Gazetteer:
                 self._by_key.setdefault(key(spelling), province)
         for r in _rows("secretaries.csv"):
             self.secretaries.append(SecretaryTerm(
-                province_code=r["province_code"], scope=r["scope"], name=nfc(r["name"]),
+                province_code=r["province_code"], scope=r["scope"], name=display_tones(nfc(r["name"])),
                 term=r["term"], start=_date(r["start"]),
                 end=_date(r["end"], end=True) or _date(r["end_inferred"], end=True),
                 source=r["source"], confidence=r["confidence"],

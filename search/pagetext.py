@@ -2,14 +2,14 @@
 
 Toolbars ("Tăng cỡ chữ"), view counters, bare datelines and menu items are dropped from a
 body by :mod:`search.corpus` and skipped by :mod:`search.metadata` when it looks for a title
-or a byline.
+or a byline. :func:`source_label` puts a collection's notes on its sources into Vietnamese.
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["is_boilerplate", "FURNITURE_MAX_CHARS"]
+__all__ = ["is_boilerplate", "source_label", "FURNITURE_MAX_CHARS"]
 
 FURNITURE_MAX_CHARS = 80  # a line this long or longer is a sentence, never furniture
 
@@ -29,3 +29,29 @@ _BOILERPLATE = re.compile(
 def is_boilerplate(line: str) -> bool:
     """True for a short line of page furniture (toolbars, view counts, bare dates)."""
     return len(line) < FURNITURE_MAX_CHARS and _BOILERPLATE.search(line) is not None
+
+
+# Notes that collections add to a source, in English, and how a Vietnamese reader is told them.
+SOURCE_NOTES = {
+    "aggregator; original outlet not recorded": "trang tổng hợp, không ghi báo gốc",
+    "outlet not in link": "trang tổng hợp, không rõ báo gốc",
+    "aggregator": "trang tổng hợp",
+}
+_NOTE = re.compile(r"\s*\(([^()]*)\)\s*$")
+
+
+def source_label(source: str | None) -> str | None:
+    """A source as shown to readers: "baomoi.com (aggregator; original outlet not recorded)"
+    becomes "baomoi.com (trang tổng hợp, không ghi báo gốc)"; another note in plain English
+    (ASCII words) is left out, the name kept."""
+    if not source:
+        return source
+    m = _NOTE.search(source)
+    if m is None:
+        return source
+    name, note = source[:m.start()].strip(), m.group(1).strip()
+    if note.lower() in SOURCE_NOTES:
+        return f"{name} ({SOURCE_NOTES[note.lower()]})"
+    if note.isascii() and re.fullmatch(r"[A-Za-z ;,.'-]+", note) and " " in note:
+        return name or source
+    return source

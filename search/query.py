@@ -44,6 +44,10 @@ SUGGEST_CANDIDATES = 5  # nearest words tried per unknown syllable
 SUGGEST_SAMPLE = 5  # best documents read to restore the suggestion's diacritics
 RELATED_POOL = 4  # candidates per related article wanted, before same-province ordering
 MIN_EXACT = 3  # a query with diacritics that finds fewer, as written, also shows folded matches
+RELATED_MIN = 0.12  # a related article is at least this alike, with its boosts (1.0: the article itself)
+RELATED_BOOST = 0.5  # how much sharing the province, the secretary or the period raises one
+RELATED_SAME = ("province", "secretary")  # the facts a related article gains by sharing
+RELATED_DAYS = 366  # "the same period": published within a year of each other
 
 
 @dataclass
@@ -231,12 +235,22 @@ def _hit(stored: Mapping[str, Any], score: float, terms) -> Hit:
 
 
 def _facet_values(name: str, counts: dict[str, int], selected: list[str]) -> list[FacetValue]:
-    """A facet's values with their counts, in the facet's order; selected ones always listed."""
+    """A facet's values with their counts, in the facet's order; selected ones always listed.
+
+    Values the facet takes as one (``Facet.merge_key``) are counted together under the form
+    most articles have."""
+    facet = FACETS[name]
     for value in selected:
         counts.setdefault(value, 0)
-    values = [FacetValue(UNKNOWN_LABEL if v == UNKNOWN else v, c, v in selected)
-              for v, c in counts.items() if v != ""]
-    facet = FACETS[name]
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for v, c in counts.items():
+        if v != "":
+            groups.setdefault(v if v == UNKNOWN else facet.merge_key(v), []).append((c, v))
+    values = []
+    for members in groups.values():
+        shown = max(members)[1]
+        values.append(FacetValue(UNKNOWN_LABEL if shown == UNKNOWN else shown, sum(c for c, _ in members),
+                                 any(v in selected for _, v in members)))
     values.sort(key=lambda f: facet.order(f.value, f.count))
     return values
 
@@ -426,16 +440,31 @@ class Index:
         return doc
 
     def _related(self, backend: Backend, doc_id: str, stored: Mapping[str, Any], limit: int) -> list[Hit]:
-        """More like this: the article's most telling words, same province first."""
-        candidates: list[Match] = backend.similar(doc_id, RELATED_POOL * limit)
-        same = stored.get("province")
-        candidates.sort(key=lambda m: same in (None, UNKNOWN) or m.doc.get("province") != same)  # stable
-        return [_hit(m.doc, m.score, NO_TERMS) for m in candidates[:limit]]
+        """More like this: articles sharing the article's telling words, raised when they
+        share its province, its secretary or its period; those too little alike are left
+        out, so the list may be shorter, never padded with unrelated stories."""
+        ranked = []
+        for m in backend.similar(doc_id, RELATED_POOL * limit):
+            shared = sum(_value(stored, name) is not None and m.doc.get(name) == stored.get(name)
+                         for name in RELATED_SAME)
+            score = m.score * (1 + RELATED_BOOST * shared + RELATED_BOOST * _same_period(stored, m.doc))
+            if score >= RELATED_MIN:
+                ranked.append((score, m))
+        ranked.sort(key=lambda sm: -sm[0])  # stable: the backend's order among equals
+        return [_hit(m.doc, score, NO_TERMS) for score, m in ranked[:limit]]
 
     def health(self) -> dict[str, Any]:
         """``{"status": "ok", "backend", "documents", "generation", ...}``; raises when the
         index cannot be used (IndexMissing, StaleIndex...)."""
         return {"status": "ok", **self.backend.health()}
+
+
+def _same_period(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Whether two articles are dated within ``RELATED_DAYS`` of each other."""
+    try:
+        return abs((date.fromisoformat(a["date"]) - date.fromisoformat(b["date"])).days) <= RELATED_DAYS
+    except (KeyError, TypeError, ValueError):
+        return False
 
 
 def open_index(location: str | Path) -> Index:

@@ -20,6 +20,7 @@ __all__ = [
     "nfc",
     "fold",
     "canonical_tones",
+    "display_tones",
     "has_diacritics",
     "normalize_token",
     "accented",
@@ -69,6 +70,24 @@ _LETTER_SPLIT = re.compile(r"[^\W\d_]+")
 def canonical_tones(text: str) -> str:
     """Move tone marks to the canonical vowel in every syllable; keeps the length of NFC text."""
     return _LETTER_SPLIT.sub(lambda m: _canonical_syllable(m.group()), text)
+
+
+def display_tones(text: str) -> str:
+    """The tone style of official names, for showing: in an open "oa", "oe" or "uy" the mark
+    sits on the first vowel ("Hòa Bình", "Thanh Hóa", "Tỉnh ủy"), whatever style the source
+    used. Matching never depends on it (``canonical_tones`` is for matching)."""
+    return _OPEN_PAIR.sub(lambda m: _DISPLAY[m.group()], canonical_tones(text))
+
+
+_DISPLAY = {}
+for _pair, _moved in (("oà", "òa"), ("oá", "óa"), ("oả", "ỏa"), ("oã", "õa"), ("oạ", "ọa"),
+                      ("oè", "òe"), ("oé", "óe"), ("oẻ", "ỏe"), ("oẽ", "õe"), ("oẹ", "ọe"),
+                      ("uỳ", "ùy"), ("uý", "úy"), ("uỷ", "ủy"), ("uỹ", "ũy"), ("uỵ", "ụy")):
+    _DISPLAY[_pair] = _moved
+    _DISPLAY[_pair.capitalize()] = _moved.capitalize()
+    _DISPLAY[_pair.upper()] = _moved.upper()
+# the pair at the end of a syllable ("hoà", not "hoàng"), not the "u" of "qu" ("quý")
+_OPEN_PAIR = re.compile(r"(?<![qQ])(?:" + "|".join(_DISPLAY) + r")(?![^\W\d_])")
 
 
 @lru_cache(maxsize=65536)

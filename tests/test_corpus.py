@@ -241,3 +241,23 @@ def test_utf8_damage_past_the_rate_is_left_to_encoding_detection(tmp_path):
     assert [a.warnings for a in articles] == [[], []]
     assert articles[0].body == articles[1].body
     assert decode(TEXT.encode("utf-8") + b"\xff") == TEXT + "\ufffd"
+
+
+@pytest.mark.parametrize("raw, shown", [
+    ("baomoi.com (aggregator; original outlet not recorded)", "baomoi.com (trang tổng hợp, không ghi báo gốc)"),
+    ("baomoi.com (outlet not in link)", "baomoi.com (trang tổng hợp, không rõ báo gốc)"),
+    ("example.vn (scraped from the mobile site)", "example.vn"),
+    ("Báo Lạng Sơn (bản điện tử)", "Báo Lạng Sơn (bản điện tử)"),
+    ("VnExpress", "VnExpress"), (None, None),
+])
+def test_sources_are_shown_in_vietnamese(raw, shown):
+    from search.pagetext import source_label
+
+    assert source_label(raw) == shown
+
+
+def test_a_jsonl_source_note_is_read_in_vietnamese(tmp_path):
+    line = {"id": "1", "title": "Tin", "body": "Tỉnh ủy họp.", "source": "baomoi.com (aggregator; original outlet not recorded)"}
+    (tmp_path / "a.jsonl").write_text(json.dumps(line, ensure_ascii=False), encoding="utf-8")
+    [article] = list(read_corpus(tmp_path))
+    assert article.source == "baomoi.com (trang tổng hợp, không ghi báo gốc)"

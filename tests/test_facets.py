@@ -102,3 +102,12 @@ def test_an_index_built_before_a_facet_existed_is_refused_as_stale(seed_index):
     with registered(OUTLET):
         with pytest.raises(StaleIndex, match="without the facet 'outlet'.*reindex --full"):
             open_index(seed_index)
+
+
+def test_one_person_spelt_two_ways_is_one_facet_value():
+    from search.query import _facet_values
+
+    values = _facet_values("secretary", {"Phạm Quang Nghị": 12, "Phạm Quang Nghi": 1, UNKNOWN: 4}, [])
+    assert [(v.value, v.count) for v in values] == [("Phạm Quang Nghị", 13), (UNKNOWN_LABEL, 4)]
+    chosen = _facet_values("secretary", {"Phạm Quang Nghị": 12, "Phạm Quang Nghi": 1}, ["Phạm Quang Nghi"])
+    assert [(v.value, v.count, v.selected) for v in chosen] == [("Phạm Quang Nghị", 13, True)]

@@ -216,7 +216,7 @@ def test_names_that_are_not_provinces(text):
         ("Thành ủy TP.HCM họp phiên thường kỳ\nSáng 8/4, Thành ủy TP.HCM họp. UBND TP.HCM báo cáo.", "Hồ Chí Minh"),
         ("TT-Huế kiện toàn nhân sự\nSáng 8/4, Tỉnh ủy Thừa Thiên - Huế họp, UBND tỉnh Thừa Thiên Huế báo cáo.",
          "Huế"),
-        ("Hoà Bình kiện toàn nhân sự\nSáng 8/4, Tỉnh ủy Hòa Bình họp, UBND tỉnh Hoà Bình báo cáo.", "Hoà Bình"),
+        ("Hoà Bình kiện toàn nhân sự\nSáng 8/4, Tỉnh ủy Hòa Bình họp, UBND tỉnh Hoà Bình báo cáo.", "Hòa Bình"),
         ("Bắc Cạn kiện toàn nhân sự\nSáng 8/4, Tỉnh ủy Bắc Cạn họp, UBND tỉnh Bắc Kạn báo cáo.", "Bắc Kạn"),
     ],
 )

@@ -237,11 +237,38 @@ def test_top_results_are_the_true_best_even_with_many_ties(tmp_path):
         assert [h.score for h in top.hits] == [h.score for h in everything.hits[:15]]
 
 
-def test_related_articles_put_the_same_province_first(shared_seed_index):
-    doc = document(shared_seed_index, "000_16468085dbf1e3df")
-    assert doc.related[0].id == "001_045948c02f9f6eb6"  # the other Điện Biên article
-    assert "000_16468085dbf1e3df" not in [h.id for h in doc.related]
-    assert len(doc.related) == 4
+def test_related_articles_share_telling_words(shared_seed_index):
+    doc = document(shared_seed_index, "000_16468085dbf1e3df")  # a provincial conference report
+    related = [h.id for h in doc.related]
+    assert "000_16468085dbf1e3df" not in related and 0 < len(related) <= 5
+    assert related[0] == "002_65fc4686f071d328"  # another province's conference report
+    assert "001_045948c02f9f6eb6" in related  # the other Điện Biên article, same secretary and period
+
+
+def test_related_articles_are_on_the_story_not_on_a_shared_syllable(tmp_path):
+    """Under "Chủ tịch tỉnh Phú Thọ được bầu làm Bí thư Tỉnh uỷ" all five related articles
+    were Đà Nẵng land stories (its secretary then was Trần Thọ): "thọ" of "Phú Thọ"."""
+    import gzip
+    import json as _json
+
+    from search.indexer import reindex
+
+    from .conftest import shared_corpus
+
+    lines = []
+    with gzip.open(shared_corpus("party_committee_subset.jsonl.gz"), "rt", encoding="utf-8") as f:
+        for line in f:
+            title = _json.loads(line).get("title") or ""
+            if "Đà Nẵng" in title or "được bầu" in title or "Phú Thọ" in title:
+                lines.append(line)
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "news.jsonl").write_text("".join(lines), encoding="utf-8")
+    reindex(corpus, tmp_path / "i", full=True, workers=1)
+    hit = search(tmp_path / "i", SearchRequest(q='"Chủ tịch tỉnh Phú Thọ được bầu làm Bí thư"')).hits[0]
+    related = document(tmp_path / "i", hit.id).related
+    assert related and not [h.title for h in related if "Đà Nẵng" in h.title]
+    assert any("được bầu" in h.title for h in related)
 
 
 def test_documents_with_an_empty_field_do_not_spoil_scores(tmp_path):

@@ -75,3 +75,15 @@ def test_every_syllable_is_its_own_surface_in_the_nfc_text(parts, form, sep):
         assert text[s.start:s.end] == s.text
     assert len(canonical_tones(text)) == len(text)
     assert len(fold(text)) == len(text)
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("Hoà Bình", "Hòa Bình"), ("Thanh Hoá", "Thanh Hóa"), ("Khánh Hòa", "Khánh Hòa"), ("Tỉnh uỷ", "Tỉnh ủy"),
+    ("HOÀ BÌNH", "HÒA BÌNH"), ("Nguyễn Thị Thuý", "Nguyễn Thị Thúy"), ("quý", "quý"), ("Hoàng", "Hoàng"),
+    ("khoẻ", "khỏe"), ("Thừa Thiên Huế", "Thừa Thiên Huế"),
+])
+def test_names_are_shown_in_one_tone_style(text, shown):
+    from search.text import display_tones
+
+    assert display_tones(text) == shown
+    assert len(display_tones(text)) == len(text)

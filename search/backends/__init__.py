@@ -39,7 +39,7 @@ SORTS = ("relevance", "newest", "oldest")
 STORED_FIELDS = ("source", "url", "outlet", "conference", "term", "author")
 
 # scheme → module; the module has open_backend(location) and open_writer(location).
-SCHEMES = {"whoosh": "search.backends.whoosh"}
+SCHEMES = {"whoosh": "search.backends.whoosh", "opensearch": "search.backends.opensearch"}
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,8 @@ class Backend(Protocol):
         """The stored fields of one document (as in :class:`Match`), or None."""
 
     def similar(self, doc_id: str, limit: int) -> list[Match]:
-        """Up to `limit` other documents sharing the most telling words of `doc_id`, best first."""
+        """Up to `limit` other documents sharing the most telling words of `doc_id`, best
+        first, scored relative to the document itself (1.0: as alike as it is to itself)."""
 
     def facet_values(self, facet: str) -> list[str]:
         """Every indexed value of a facet (to match names typed in another tone style)."""

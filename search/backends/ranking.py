@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,12 +30,13 @@ from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 
+from ..lexicon import is_word
 from ..querylang import STOPWORDS, Clause, ParsedQuery, compound_terms
 from ..scoring import B, COMPOUND, EXACT, FIELD_BOOST, FOLDED_WHEN_EXACT, K1, stream
 from ..text import fold, normalize_token, syllables
 
 FOLDED_STOPWORDS = frozenset(fold(w) for w in STOPWORDS)
-BODY_FOLD = stream("body", "folded")
+BODY, BODY_FOLD, BODY_WORD = "body", stream("body", "folded"), stream("body", "compound")
 
 __all__ = ["IndexArrays", "Scored", "evaluate"]
 
@@ -277,21 +278,63 @@ def evaluate(ix: IndexArrays, parsed: ParsedQuery, require_all: bool) -> Scored:
     return Scored(mask & ix.live, score)
 
 
-def more_like(ix: IndexArrays, docnum: int, text: str, terms: int = 25) -> Scored:
-    """Documents sharing the most telling words of `text` (tf·idf), `docnum` itself excluded."""
-    counts: dict[str, int] = {}
-    for s in syllables(text):
-        word = fold(normalize_token(s.text))
-        if len(word) > 1 and not word[0].isdigit() and word not in FOLDED_STOPWORDS:
-            counts[word] = counts.get(word, 0) + 1
+TELLING_TERMS = 30  # the article's words a "more like this" query is made of
+NOT_IN_NAMES = frozenset("ông bà anh chị đồng chí cô chú bác sáng chiều tối ngày theo tại trong khi".split())
+TITLE_TELLS = 3.0  # a word of the title tells as much as three of the body
+COMMON_SHARE = 5  # a word in more than 1/5 of the documents tells nothing
+
+
+def _telling(text: str) -> Counter:
+    """Counts of (stream, term) of a text: its words as the compound stream holds them (the
+    dictionary's words written by adjacent syllables, "phú_thọ", and runs of capitalised
+    syllables, names such as "bùi_minh_châu"), and the syllables outside any such word as
+    written ("thọ" of "Phú Thọ" is not counted alone, so it does not find "Trần Thọ")."""
+    out: Counter = Counter()
+    tokens = [s.text for s in syllables(text)]
+    words = [normalize_token(t) for t in tokens]
+    covered = [False] * len(words)
+    i = 0
+    while i < len(words) - 1:  # left to right, as a segmenter reads "tỉnh uỷ | nhiệm kỳ"
+        if words[i].isalpha() and words[i + 1].isalpha() and is_word((words[i], words[i + 1])):
+            out[BODY_WORD, f"{words[i]}_{words[i + 1]}"] += 1
+            covered[i] = covered[i + 1] = True
+            i += 1
+        i += 1
+    i = 0
+    while i < len(tokens):  # names: capitalised runs of two to four syllables
+        while i < len(tokens) and words[i] in NOT_IN_NAMES:
+            i += 1
+        j = i
+        while j < len(tokens) and tokens[j][:1].isupper() and tokens[j].isalpha() and j - i < 4:
+            j += 1
+        if j - i >= 2 and not all(covered[i:j]):
+            out[BODY_WORD, "_".join(words[i:j])] += 1
+            covered[i:j] = [True] * (j - i)
+        i = max(j, i + 1)
+    for word, is_covered in zip(words, covered):
+        if not is_covered and len(word) > 1 and not word[0].isdigit() and word not in STOPWORDS:
+            out[BODY, word] += 1
+    return out
+
+
+def more_like(ix: IndexArrays, docnum: int, title: str, body: str, terms: int = TELLING_TERMS) -> Scored:
+    """Documents sharing the most telling words of an article (tf·idf, title words counting
+    more, words of the dictionary as well as syllables), `docnum` itself excluded. Scores are
+    relative to the article's own: 1.0 would be as alike as the article is to itself."""
+    counts = _telling(body)
+    for key, n in _telling(title).items():
+        counts[key] += TITLE_TELLS * n
     weighted = []
-    for word, tf in counts.items():
-        df = len(ix.postings(BODY_FOLD, word)[0])
-        if 1 < df < max(3, ix.n // 5):  # words of one document, or of most, tell nothing
-            weighted.append((tf * ix.idf(df), word))
+    for (field, term), tf in counts.items():
+        df = len(ix.postings(field, term)[0])
+        if 1 < df < max(3, ix.n // COMMON_SHARE):  # words of one document, or of most, tell nothing
+            weighted.append((tf * ix.idf(df), field, term))
     out = Scored(np.zeros(ix.n, dtype=bool), np.zeros(ix.n, dtype=np.float32))
-    for weight, word in sorted(weighted, reverse=True)[:terms]:
-        _term(ix, BODY_FOLD, word, weight, out)
+    for weight, field, term in sorted(weighted, reverse=True)[:terms]:
+        _term(ix, field, term, weight, out)
+    itself = float(out.score[docnum])
+    if itself > 0:
+        out.score /= itself
     out.mask[docnum] = False
     out.mask &= ix.live
     return out

@@ -127,7 +127,7 @@ class WhooshBackend:
         if docnum is None:
             return []
         stored = self._searcher.stored_fields(docnum)
-        scored = ranking.more_like(self.arrays, docnum, stored.get("title", "") + "\n" + stored.get("body", ""))
+        scored = ranking.more_like(self.arrays, docnum, stored.get("title", ""), stored.get("body", ""))
         return [Match(self._searcher.stored_fields(d), score)
                 for d, score in ranking.top(self.arrays, scored.score, scored.mask, limit)]
 

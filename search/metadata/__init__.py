@@ -32,7 +32,7 @@ from .title import find_author, find_title
 __all__ = ["Evidence", "Metadata", "extract", "EXTRACTOR_VERSION"]
 
 # Bump when extraction changes what it finds: the next incremental reindex re-reads everything.
-EXTRACTOR_VERSION = "2"
+EXTRACTOR_VERSION = "3"  # 3: names shown in one tone style, misspelt secretaries matched to the table
 
 
 def extract(text: str, *, title: str | None = None, date_hint: str | None = None,

@@ -8,7 +8,7 @@ from datetime import date
 from functools import lru_cache
 
 from ..gazetteer import Gazetteer, Province, gazetteer
-from ..text import canonical_tones, has_diacritics, nfc
+from ..text import canonical_tones, display_tones, has_diacritics, nfc
 from .names import SURNAMES
 
 __all__ = ["Place", "find_places", "name_pattern", "UY", "CITY"]
@@ -29,8 +29,6 @@ _UNIT_BEFORE = re.compile(rf"(?<!\w)(?:(?P<party>{_PARTY})|(?P<admin>{_ADMIN}))?
 # "Đoàn TNCS Hồ Chí Minh", "tư tưởng Hồ Chí Minh"; "Sài Gòn" names companies and a newspaper.
 _NEEDS_UNIT = {"Hồ Chí Minh", "HCM"}
 _NEVER = {"Sài Gòn"}
-_OLD_STYLE = {"oà": "òa", "oá": "óa", "oả": "ỏa", "oã": "õa", "oạ": "ọa", "oè": "òe", "oé": "óe",
-              "oẻ": "ỏe", "oẽ": "õe", "oẹ": "ọe", "uỳ": "ùy", "uý": "úy", "uỷ": "ủy", "uỹ": "ũy", "uỵ": "ụy"}
 _BIRTHPLACE = re.compile(r"(?i)(?<!\w)(?:quê|sinh|nguyên quán)(?!\w)[^.;!?\n]*$")
 _LIST_GLUE = re.compile(r"\s*(?:,|;|/|-|–|—|và|hoặc|với)?\s*")
 
@@ -59,9 +57,7 @@ def _core(spelling: str) -> str | None:
 
 def _styles(name: str) -> set[str]:
     """`name` in both tone styles: "Thanh Hoá" and "Thanh Hóa"."""
-    canonical = canonical_tones(name)
-    old = re.sub(r"(?:o[àáảãạèéẻẽẹ]|u[ỳýỷỹỵ])(?![^\W\d_])", lambda m: _OLD_STYLE[m.group()], canonical)
-    return {name, canonical, old}
+    return {name, canonical_tones(name), display_tones(name)}
 
 
 @lru_cache(maxsize=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from ..gazetteer import Gazetteer, Province, SecretaryTerm, name_key, term_years
-from ..text import nfc
+from ..text import display_tones, fold, nfc
 from .dates import LAST_YEAR
 from .evidence import Evidence
 from .people import Mention
@@ -48,6 +48,8 @@ def choose_secretary(province: Province | None, day: date | None, mentions: list
     in_office = g.secretary_on(province, day) if day else \
         [t for t in g.secretaries if t.province_code == province.code and t.scope == "province_pre2025"]
     by_key = {name_key(t.name): t for t in in_office}
+    # The same letters without their marks: a misspelling of the table's person ("Nghi" for "Nghị").
+    by_letters = {fold(name_key(t.name)): t for t in in_office}
     # "Bí thư Thành ủy X" without a province is this province's only when no other province
     # is in view, and, in a national story, when the province itself is the clear subject.
     alone = sum(v >= WEIGHT["party"] for v in s.score.values()) == 1
@@ -59,6 +61,9 @@ def choose_secretary(province: Province | None, day: date | None, mentions: list
         if term := by_key.get(name_key(m.name)):
             return Evidence(term.name, [f"named Bí thư: '{m.quote}'",
                                         f"secretary of {province.short_name} per {term.source}"])
+        if term := by_letters.get(fold(name_key(m.name))):
+            return Evidence(term.name, [f"named Bí thư: '{m.quote}'", f"'{m.name}' taken as the table's "
+                                        f"{term.name}, secretary of {province.short_name} per {term.source}"])
         if g.terms_of(m.name):
             continue  # the table knows this person, but not as this province's secretary then
         if m.stated is not None or clear:
@@ -71,7 +76,7 @@ def choose_secretary(province: Province | None, day: date | None, mentions: list
         m = next(iter(untabled.values()))
         if _past_term(m, province, day, g):
             return Evidence(None, [f"{m.name} is named Bí thư for a term that is over: '{m.quote}'"])
-        return Evidence(nfc(m.name), [f"named Bí thư: '{m.quote}'", "not in the secretaries table"])
+        return Evidence(display_tones(nfc(m.name)), [f"named Bí thư: '{m.quote}'", "not in the secretaries table"])
     if len(untabled) > 1:
         return Evidence(None, [f"several people named Bí thư: {', '.join(m.name for m in untabled.values())}"])
     return Evidence(None)
