@@ -60,3 +60,32 @@ def document(location, doc_id, **kw):
     """One document through a freshly opened Index."""
     with open_index(location) as index:
         return index.document(doc_id, **kw)
+
+
+# --- OpenSearch nodes, shared by every module that needs them (a JVM start takes seconds) ---
+
+def _opensearch_cluster(tmp_path_factory, nodes: int, name: str):
+    from .opensearch_cluster import OpenSearchCluster, available
+
+    reason = available()
+    if reason:
+        pytest.skip(reason)
+    cluster = OpenSearchCluster(tmp_path_factory.mktemp(name), nodes=nodes, name=name)
+    cluster.start()
+    return cluster
+
+
+@pytest.fixture(scope="session")
+def opensearch_one(tmp_path_factory):
+    """A one-node OpenSearch cluster for the session (skips when nodes cannot start here)."""
+    cluster = _opensearch_cluster(tmp_path_factory, 1, "vn-one")
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def opensearch_three(tmp_path_factory):
+    """A three-node OpenSearch cluster for the session; a test that stops nodes starts them again."""
+    cluster = _opensearch_cluster(tmp_path_factory, 3, "vn-three-shared")
+    yield cluster
+    cluster.stop()

@@ -146,7 +146,21 @@ def _folded(word: str) -> str:
     return fold(normalize_token(word))
 
 
-BACKENDS = ["whoosh"]
+# The embedded backend, OpenSearch on one node, and OpenSearch on three nodes with an index of
+# three shards and one replica (tests/opensearch_cluster.py; skipped when no node can start).
+BACKENDS = ["whoosh", pytest.param("opensearch", marks=pytest.mark.opensearch),
+            pytest.param("opensearch-3shards", marks=pytest.mark.opensearch)]
+
+
+def backend_location(request, base: Path) -> str:
+    """Where the backend `request.param` keeps the fixture corpus."""
+    if request.param == "whoosh":
+        return str(base / "index")
+    if request.param == "opensearch":
+        return f"opensearch+{request.getfixturevalue('opensearch_one').url}/contract"
+    urls = request.getfixturevalue("opensearch_three").urls
+    return "opensearch+http://" + ",".join(u.removeprefix("http://") for u in urls) + \
+        "/contract3?shards=3&replicas=1"
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -154,7 +168,7 @@ def world(request, tmp_path_factory):
     """(backend, truth) over the fixture corpus, for each backend."""
     base = tmp_path_factory.mktemp(f"contract-{request.param}")
     corpus = _make_corpus(base / "corpus")
-    location = str(base / "index")
+    location = backend_location(request, base)
     reindex(corpus, location, full=True, workers=1)
     backend = open_backend(location)
     yield backend, Truth(corpus)
