@@ -31,6 +31,10 @@ corpus_option = click.option("--corpus", "corpus_dir", envvar="VNSEARCH_CORPUS",
 index_option = click.option("--index", "index_dir", envvar="VNSEARCH_INDEX", default=DEFAULT_INDEX,
                             show_default=True, type=click.Path(file_okay=False, path_type=Path),
                             help="Index folder; env VNSEARCH_INDEX.")
+backend_option = click.option("--backend", envvar="VNSEARCH_BACKEND", default=None,
+                              help="A backend location instead of --index, e.g. opensearch+http://host:9200 "
+                                   "(alias vnsearch) or opensearch+http://h1:9200,h2:9200/news?shards=3&replicas=1; "
+                                   "env VNSEARCH_BACKEND.")
 
 
 def _usage_error(error: BadQuery, options: dict[str, str]) -> click.UsageError:
@@ -95,17 +99,19 @@ class _Progress:
 @cli.command()
 @corpus_option
 @index_option
+@backend_option
 @click.option("--full", is_flag=True, help="Rebuild everything instead of only what changed.")
 @click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the report as JSON to this file.")
 @click.option("--workers", type=click.IntRange(1, 64), help="Analysis processes (default: one per core).")
-def reindex(corpus_dir: Path, index_dir: Path, full: bool, report_file: Path | None, workers: int | None):
+def reindex(corpus_dir: Path, index_dir: Path, backend: str | None, full: bool, report_file: Path | None,
+            workers: int | None):
     """Index the articles of the corpus folder (incremental unless --full)."""
     from .indexer import reindex as run
 
     progress = _Progress()
     try:
-        report = run(corpus_dir, index_dir, full=full, progress=progress, workers=workers)
+        report = run(corpus_dir, backend or index_dir, full=full, progress=progress, workers=workers)
     except (VnsearchError, FileNotFoundError) as e:
         raise click.ClickException(str(e)) from None
     finally:
@@ -142,13 +148,14 @@ _SEARCH_OPTIONS = {"from": "--from", "to": "--to", "sort": "--sort", "page": "--
 @cli.command("search", cls=_FacetOptions)
 @click.argument("query", default="")
 @index_option
+@backend_option
 @click.option("--from", "date_from", help="Published on or after YYYY-MM-DD.")
 @click.option("--to", "date_to", help="Published on or before YYYY-MM-DD.")
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True)
 @click.option("--page", default="1", show_default=True, help="Page number, from 1.")
 @click.option("--size", default="10", show_default=True, help="Results per page, at most 100.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (the shape of /api/search).")
-def search_command(query, index_dir, date_from, date_to, sort, page, size, as_json, **facet_values):
+def search_command(query, index_dir, backend, date_from, date_to, sort, page, size, as_json, **facet_values):
     """Search the index; an empty QUERY lists every article, newest first."""
     from .query import Index, request_from_params
 
@@ -156,7 +163,7 @@ def search_command(query, index_dir, date_from, date_to, sort, page, size, as_js
     options = {**_SEARCH_OPTIONS, **{f.name: f.option for f in FACETS.values()}}
     try:
         request = request_from_params(params.get, lambda name: list(facet_values.get(name) or ()))
-        with Index(index_dir) as index:
+        with Index(backend or index_dir) as index:
             result = index.search(request)
     except BadQuery as e:
         raise _usage_error(e, options) from None
@@ -179,13 +186,14 @@ def search_command(query, index_dir, date_from, date_to, sort, page, size, as_js
 @click.option("--host", envvar="HOST", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", envvar="PORT", default=5000, show_default=True, type=int, help="Port to listen on.")
 @index_option
+@backend_option
 @click.option("--dev", is_flag=True, help="Flask's debug server with reloading, instead of waitress.")
-def serve(host: str, port: int, index_dir: Path, dev: bool):
+def serve(host: str, port: int, index_dir: Path, backend: str | None, dev: bool):
     """Serve the web interface and the JSON API."""
     from web import EXTENSION, WAITRESS_LIMITS, create_app
 
-    app = create_app({"INDEX_DIR": str(index_dir)})
-    click.echo(f"vnsearch: http://{host}:{port}/  (index: {index_dir})", err=True)
+    app = create_app({"INDEX_DIR": str(backend or index_dir)})
+    click.echo(f"vnsearch: http://{host}:{port}/  (index: {backend or index_dir})", err=True)
     try:
         app.extensions[EXTENSION].backend  # noqa: B018 - open it now, to say at once what is wrong
     except VnsearchError as e:

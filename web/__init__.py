@@ -12,7 +12,7 @@ import os
 
 from flask import Flask, current_app, request
 
-from search.errors import IndexDamaged, IndexMissing, StaleIndex
+from search.errors import BackendUnavailable, IndexDamaged, IndexMissing, StaleIndex
 from search.query import Index
 
 from .limits import WAITRESS_LIMITS
@@ -31,7 +31,7 @@ def live_index(app: Flask) -> Index:
     index: Index = app.extensions[EXTENSION]
     try:
         reopened = index.refresh()
-    except (IndexMissing, StaleIndex, IndexDamaged, OSError):
+    except (IndexMissing, StaleIndex, IndexDamaged, BackendUnavailable, OSError):
         return index  # the request reports it (503) when it uses the index
     if reopened and app.config["GC_FREEZE"]:
         gc.freeze()

@@ -14,7 +14,7 @@ from urllib.parse import urlencode, urlsplit
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 from werkzeug.exceptions import BadHost, HTTPException
 
-from search.errors import BadQuery, IndexDamaged, IndexMissing, StaleIndex, UnknownDocument
+from search.errors import BackendUnavailable, BadQuery, IndexDamaged, IndexMissing, StaleIndex, UnknownDocument
 from search.facets import FACETS, MAX_VALUES, UNKNOWN_LABEL, Facet
 from search.gazetteer import key
 from search.query import MAX_QUERY_CHARS, Index, SearchRequest, request_from_params
@@ -204,6 +204,9 @@ def _request() -> SearchRequest:
 # --- pages ---------------------------------------------------------------------------------
 
 def _no_index(error: Exception):
+    if isinstance(error, BackendUnavailable):  # a search cluster down: not a missing index
+        return render_template("error.html", code=503, title="Máy chủ tìm kiếm tạm thời không trả lời",
+                               message=f"Vui lòng thử lại sau ít phút. ({error})"), 503
     return render_template("no_index.html", error=str(error)), 503
 
 
@@ -221,7 +224,7 @@ def search_page():
     home = request.path == "/" and not request.args
     try:
         result = _index().search(SearchRequest(size=5) if home else req)
-    except (IndexMissing, StaleIndex) as e:
+    except (IndexMissing, StaleIndex, BackendUnavailable) as e:
         return _no_index(e)
     chips = [] if home else _chips(state, result, req)
     return render_template(
@@ -270,7 +273,7 @@ def document_page(doc_id: str):
     q = nfc(request.args.get("q", "")).strip()[:MAX_QUERY_CHARS]
     try:
         doc = _index().document(doc_id, q=q)
-    except (IndexMissing, StaleIndex) as e:
+    except (IndexMissing, StaleIndex, BackendUnavailable) as e:
         return _no_index(e)
     except UnknownDocument:
         return render_template("error.html", code=404, title="Không tìm thấy bài viết",
@@ -291,7 +294,7 @@ def api_search():
         result = _index().search(_request())
     except BadQuery as e:
         return jsonify(error=str(e)), 400
-    except (IndexMissing, StaleIndex) as e:
+    except (IndexMissing, StaleIndex, BackendUnavailable) as e:
         return jsonify(error=str(e)), 503
     return jsonify(result.as_json())
 
@@ -302,7 +305,7 @@ def api_document(doc_id: str):
         doc = _index().document(doc_id, related=5)
     except UnknownDocument as e:
         return jsonify(error=str(e)), 404
-    except (IndexMissing, StaleIndex) as e:
+    except (IndexMissing, StaleIndex, BackendUnavailable) as e:
         return jsonify(error=str(e)), 503
     return jsonify(doc.as_json())
 
@@ -313,6 +316,8 @@ def healthz():
         index = _index()
         health = index.health()
         index.search(SearchRequest(size=1))  # the index answers, not only opens
+    except BackendUnavailable as e:
+        return jsonify(status="unavailable", error=str(e)), 503
     except (IndexMissing, StaleIndex) as e:
         return jsonify(status="no index", error=str(e)), 503
     except IndexDamaged as e:
