@@ -565,7 +565,8 @@ class OpenSearchWriter:
     def _take(self) -> None:
         try:
             self.client.indices.create(index=LOCK_INDEX, body={"settings": {
-                "number_of_shards": 1, "auto_expand_replicas": "0-1", "index.hidden": True}})
+                "number_of_shards": 1, "auto_expand_replicas": "0-1", "index.hidden": True},
+                "mappings": {"dynamic": False}})  # read by id only
         except oe.RequestError as e:
             if e.error != "resource_already_exists_exception":
                 raise
