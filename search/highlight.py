@@ -51,10 +51,11 @@ def matches(text: str, exact: set[str], loose: set[str], phrases: list[tuple[lis
             in_phrases.update(found)
     if not words and not in_phrases and (exact or any(strict for _, strict in phrases)):
         return matches(text, set(), targets, [(p, False) for p, strict in phrases if strict], runs, accented)
-    kept = _as_units(text, sorted(words.items()), runs, accented)
-    hits = dict(kept)
-    hits.update(in_phrases)
-    if not hits:  # nothing matched as a unit: mark what did match
+    spans = sorted(words.items())
+    hits = {**dict(_as_units(text, spans, runs, accented)), **in_phrases}
+    if not hits:  # nothing matched as a unit: the query's syllables that are words here
+        hits = dict(_as_units(text, spans, runs, accented, strict=False))
+    if not hits:  # ... or else whatever matched
         hits = {**words, **in_phrases}
     return _merge([Syllable(text[a:b], a, b) for a, b in sorted(hits.items())], text)
 
@@ -97,13 +98,15 @@ def _query_units(runs: tuple[tuple[str, ...], ...], accented: bool) -> tuple[fro
 
 
 def _as_units(text: str, spans: list[tuple[int, int]], runs: tuple[tuple[str, ...], ...],
-              accented: bool) -> list[tuple[int, int]]:
+              accented: bool, strict: bool = True) -> list[tuple[int, int]]:
     """The word matches that matched as a unit, in order.
 
     A unit is a run of matched syllables side by side in the text that are side by side in
     the query ("Bí thư Tỉnh ủy"), or a lone syllable that is a word of the query on its own
     and not a syllable of another word in the text ("văn" of "văn phòng" for "Nguyễn Văn",
-    "uỷ" of "Uỷ viên"). A query of one syllable marks all of its matches."""
+    "uỷ" of "Uỷ viên"). A query of one syllable marks all of its matches. Not `strict`: any
+    lone syllable of the query that is not a syllable of another word here ("Trần" of "Trần
+    Đại Quang" for "Trần Quốc Cường", not the "Quốc" of "Trung Quốc")."""
     if not runs or sum(len(r) for r in runs) < 2:
         return spans
     pairs, alone = _query_units(runs, accented)
@@ -118,7 +121,7 @@ def _as_units(text: str, spans: list[tuple[int, int]], runs: tuple[tuple[str, ..
             kept.extend(spans[i:j + 1])
         else:
             a, b = spans[i]
-            if folded(text[a:b]) in alone:
+            if not strict or folded(text[a:b]) in alone:
                 prev, nxt = _neighbours(text, a, b)
                 word = accented_form(text[a:b])
                 if not ((prev and is_word((prev, word))) or (nxt and is_word((word, nxt)))):
@@ -176,7 +179,10 @@ def _matches_by_syllables(text: str, exact: set[str], loose: set[str],
     spans = [(t.start, t.end) for t, h in zip(tokens, word) if h]
     kept = set(_as_units(text, spans, runs, accented))
     hit = [(t.start, t.end) in kept or p for t, p in zip(tokens, in_phrase)]
-    if not any(hit):  # nothing matched as a unit: mark what did match
+    if not any(hit):  # nothing matched as a unit: the query's syllables that are words here
+        kept = set(_as_units(text, spans, runs, accented, strict=False))
+        hit = [(t.start, t.end) in kept for t in tokens]
+    if not any(hit):  # ... or else whatever matched
         hit = [w or p for w, p in zip(word, in_phrase)]
     return _merge([t for t, h in zip(tokens, hit) if h], text)
 

@@ -69,6 +69,8 @@ def test_the_pyvi_dictionary_is_in_our_tone_style():
     # nothing matched as a unit: what matched is still marked
     ("bí thư tỉnh ủy", "Tỉnh uỷ họp.", "<mark>Tỉnh uỷ</mark> họp."),
     ("bí thư tỉnh ủy", "Thành uỷ viên và bí mật", "Thành <mark>uỷ</mark> viên và <mark>bí</mark> mật"),
+    ("Trần Quốc Cường", "Chủ tịch nước Trần Đại Quang bàn về quốc phòng.",
+     "Chủ tịch nước <mark>Trần</mark> Đại Quang bàn về quốc phòng."),
 ])
 def test_marks_are_units_of_the_query(q, text, marked):
     terms = highlight_terms(parse(q))
