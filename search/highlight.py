@@ -22,18 +22,20 @@ SNIPPET_CHARS = 260
 
 
 def matches(text: str, exact: set[str], loose: set[str], phrases: list[tuple[list[str], bool]],
-            runs: tuple[tuple[str, ...], ...] = (), accented: bool = False) -> list[tuple[int, int]]:
+            runs: tuple[tuple[str, ...], ...] = (), accented: bool = False,
+            fallback: bool = True) -> list[tuple[int, int]]:
     """Character spans of `text` to mark, in order, not overlapping.
 
     `exact` words match in their accented form, `loose` ones in any form; `phrases` are
     syllable lists matched side by side (accented when their flag says so). When nothing
-    matches exactly, the folded forms are marked instead ("bị thu" for "bí thư"). With the
+    matches exactly and `fallback` allows (the query matched other tones too), the folded
+    forms are marked instead ("bị thu" for "bí thư"). With the
     query's `runs` of words (``querylang.highlight_terms``), only what matched as a unit is
     marked (see :func:`_as_units`)."""
     low = text.lower()
     if len(low) != len(text) or any(not w.isalpha() for w in (*exact, *loose)) or \
             any(not w.isalpha() for p, _ in phrases for w in p):
-        return _matches_by_syllables(text, exact, loose, phrases, runs, accented)
+        return _matches_by_syllables(text, exact, loose, phrases, runs, accented, fallback)
     words: dict[int, int] = {}
     targets = loose | {fold(w) for w in exact}
     if targets:
@@ -49,7 +51,7 @@ def matches(text: str, exact: set[str], loose: set[str], phrases: list[tuple[lis
             if strict and [accented_form(text[a:b]) for a, b in found] != want:
                 continue
             in_phrases.update(found)
-    if not words and not in_phrases and (exact or any(strict for _, strict in phrases)):
+    if fallback and not words and not in_phrases and (exact or any(strict for _, strict in phrases)):
         return matches(text, set(), targets, [(p, False) for p, strict in phrases if strict], runs, accented)
     spans = sorted(words.items())
     hits = {**dict(_as_units(text, spans, runs, accented)), **in_phrases}
@@ -156,7 +158,7 @@ def _phrase_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
 
 def _matches_by_syllables(text: str, exact: set[str], loose: set[str],
                           phrases: list[tuple[list[str], bool]], runs: tuple[tuple[str, ...], ...] = (),
-                          accented: bool = False) -> list[tuple[int, int]]:
+                          accented: bool = False, fallback: bool = True) -> list[tuple[int, int]]:
     """:func:`matches` token by token: for numbers and the rare text whose length lower() changes."""
     tokens = list(syllables(text))
     accented_forms = [accented_form(t.text) for t in tokens]
@@ -173,7 +175,7 @@ def _matches_by_syllables(text: str, exact: set[str], loose: set[str],
             if have[i:i + n] == want:
                 for k in range(n):
                     in_phrase[i + k] = True
-    if not any(word) and not any(in_phrase) and (exact or any(strict for _, strict in phrases)):
+    if fallback and not any(word) and not any(in_phrase) and (exact or any(strict for _, strict in phrases)):
         return _matches_by_syllables(text, set(), loose | {fold(w) for w in exact},
                                      [(p, False) for p, strict in phrases if strict], runs, accented)
     spans = [(t.start, t.end) for t, h in zip(tokens, word) if h]

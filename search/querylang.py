@@ -166,7 +166,9 @@ def compound_terms(clauses: list[Clause], exact: bool) -> list[tuple[str, str, s
 
 def highlight_terms(parsed: ParsedQuery) -> tuple:
     """What to mark: (accented words, folded words, phrases with whether to match them
-    exactly, the query's runs of plain words in order, whether the query is accented).
+    exactly, the query's runs of plain words in order, whether the query is accented, whether
+    other tones may be marked when the words as written are not in a text: not when the
+    query matched them as written only).
 
     The runs let the highlighter mark what matched as a unit ("Bí thư Tỉnh ủy"), not every
     lone "tỉnh" or the "uỷ" of "Uỷ viên"."""
@@ -191,4 +193,4 @@ def highlight_terms(parsed: ParsedQuery) -> tuple:
                 else:
                     loose.add(fold(normalize_token(form[0])))
         runs.append(tuple(run))
-    return exact, loose, phrases, tuple(r for r in runs if r), parsed.accented
+    return exact, loose, phrases, tuple(r for r in runs if r), parsed.accented, parsed.reading != "exact"

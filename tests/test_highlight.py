@@ -23,14 +23,20 @@ def test_regex_marks_equal_token_by_token_marks(q):
 @pytest.mark.parametrize("q, text, marked", [
     ("tinh uy", "Ban Thường vụ Tỉnh ủy và tỉnh uỷ", "Ban Thường vụ <mark>Tỉnh ủy</mark> và <mark>tỉnh uỷ</mark>"),
     ("Tỉnh ủy", "Tỉnh uỷ, tinh uy", "<mark>Tỉnh uỷ</mark>, tinh uy"),
-    ("bí thư", "anh bị thu giữ", "anh <mark>bị thu</mark> giữ"),  # only a folded match: mark it
+    ("loose:bí thư", "anh bị thu giữ", "anh <mark>bị thu</mark> giữ"),  # matched other tones: mark them
+    ("bí thư", "anh bị thu giữ", "anh bị thu giữ"),  # matched as written only: not the other tones
     ("UBND", "Chủ tịch Ủy ban nhân dân tỉnh và UBND huyện",
      "Chủ tịch <mark>Ủy ban nhân dân</mark> tỉnh và <mark>UBND</mark> huyện"),
     ("a", "<b>a</b> & b", "&lt;b&gt;<mark>a</mark>&lt;/b&gt; &amp; b"),
     ("ho", "Hồ Chí Minh, hộ nghèo, Hoà", "<mark>Hồ</mark> Chí Minh, <mark>hộ</mark> nghèo, Hoà"),
 ])
 def test_marks(q, text, marked):
-    assert mark(text, matches(text, *highlight_terms(parse(q)))) == marked
+    import dataclasses
+
+    parsed = parse(q.removeprefix("loose:"))
+    if q.startswith("loose:"):
+        parsed = dataclasses.replace(parsed, loose=True)
+    assert mark(text, matches(text, *highlight_terms(parsed))) == marked
 
 
 def test_snippet_is_around_the_best_passage():
