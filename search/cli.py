@@ -154,12 +154,14 @@ _SEARCH_OPTIONS = {"from": "--from", "to": "--to", "sort": "--sort", "page": "--
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True)
 @click.option("--page", default="1", show_default=True, help="Page number, from 1.")
 @click.option("--size", default="10", show_default=True, help="Results per page, at most 100.")
+@click.option("--exact", is_flag=True, help="Search as typed: never show a correction's results instead.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (the shape of /api/search).")
-def search_command(query, index_dir, backend, date_from, date_to, sort, page, size, as_json, **facet_values):
+def search_command(query, index_dir, backend, date_from, date_to, sort, page, size, exact, as_json, **facet_values):
     """Search the index; an empty QUERY lists every article, newest first."""
     from .query import Index, request_from_params
 
-    params = {"q": query, "from": date_from, "to": date_to, "sort": sort, "page": page, "size": size}
+    params = {"q": query, "from": date_from, "to": date_to, "sort": sort, "page": page, "size": size,
+              "exact": "1" if exact else None}
     options = {**_SEARCH_OPTIONS, **{f.name: f.option for f in FACETS.values()}}
     try:
         request = request_from_params(params.get, lambda name: list(facet_values.get(name) or ()))
@@ -173,8 +175,14 @@ def search_command(query, index_dir, backend, date_from, date_to, sort, page, si
         click.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
         return
     click.echo(f"{result.total} kết quả ({result.took_ms:.0f} ms)")
-    if result.suggestion:
+    if result.corrected:
+        click.echo(f"Đang hiện kết quả cho: {result.corrected} (tìm chính xác: --exact)")
+    elif result.suggestion:
         click.echo(f"Có phải bạn muốn tìm: {result.suggestion}")
+    if result.loose:
+        click.echo("Không đủ kết quả khớp đúng dấu; đang hiện cả kết quả không dấu.")
+    if result.undated:
+        click.echo(f"{result.undated} bài không rõ ngày không nằm trong khoảng này (--year 'Không rõ').")
     for n, hit in enumerate(result.hits, start=(result.page - 1) * result.size + 1):
         meta = " · ".join(v for v in (hit.date, hit.province, hit.secretary) if v)
         click.echo(f"{n:>3}. {hit.title or hit.id}  [{hit.id}]")

@@ -131,3 +131,11 @@ def test_python_dash_m_search_runs(tmp_path):
 
     out = subprocess.run([sys.executable, "-m", "search", "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "reindex" in out.stdout
+
+
+def test_a_misspelt_query_shows_the_correction_unless_exact(runner, seed_index):
+    result = runner.invoke(cli, ["search", "tran quoc cuongg", "--index", str(seed_index)])
+    assert result.exit_code == 0, result.output
+    assert "Đang hiện kết quả cho: Trần Quốc Cường" in result.output
+    exact = runner.invoke(cli, ["search", "tran quoc cuongg", "--index", str(seed_index), "--exact", "--json"])
+    assert json.loads(exact.output)["corrected"] is None
