@@ -44,7 +44,9 @@ from .test_backend_contract import _make_corpus
 
 pytestmark = pytest.mark.opensearch
 
-RTOL = 0.08  # relative score tolerance (the largest difference seen on the fixture is about 6 %)
+# Relative score tolerance: the largest difference seen is 6.1 % on the fixture corpus and 8.8 %
+# on 5,000 articles of the four corpora (bench/opensearch_latency.py --limit 5000).
+RTOL = 0.10
 ATOL = 1e-4
 
 QUERY_SET = [
