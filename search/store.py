@@ -206,7 +206,7 @@ class Store:
 
     def no_space(self, error: OSError, needed: int = 0) -> NoSpace:
         """The NoSpace to raise for an ENOSPC/EDQUOT `error` met while building."""
-        return NoSpace(self.root, max(needed, MIN_FREE), self.free_bytes())
+        return NoSpace(self.root, max(needed, MIN_FREE, 1 << 20), self.free_bytes())
 
     @staticmethod
     def is_no_space(error: BaseException) -> bool:

@@ -20,7 +20,7 @@ MAX_HEADER_BYTES = 16 * 1024  # all request headers together
 SINGLE = ("q", "from", "to", "sort", "page", "size")  # parameters that take one value
 
 # What waitress itself refuses (its own plain-text 431/413, before the app runs).
-WAITRESS_LIMITS = {"max_request_header_size": 64 * 1024, "max_request_body_size": 1024 * 1024}
+WAITRESS_LIMITS = {"max_request_header_size": 256 * 1024, "max_request_body_size": 1024 * 1024}
 
 _LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
 _HOST = re.compile(rf"(?:{_LABEL}(?:\.{_LABEL})*\.?|\[[0-9A-Fa-f:.]{{2,45}}\])(?::[0-9]{{1,5}})?")

@@ -13,9 +13,13 @@ analysed (pyvi included) in worker processes by Whoosh's multiprocessing writer.
 from __future__ import annotations
 
 import ctypes
+import gc
+import io
 import os
 import shutil
 import signal
+import traceback
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -244,6 +248,25 @@ def _whoosh_fields(doc: Mapping[str, Any]) -> dict[str, Any]:
     return fields
 
 
+def _close_files(obj, depth: int = 6, seen: set | None = None) -> None:
+    """Close the files a Whoosh writer stopped by an error (a full disk) still holds, so the
+    space is given back with the folder (its own cancel leaves them to the collector)."""
+    seen = set() if seen is None else seen
+    if id(obj) in seen or depth < 0:
+        return
+    seen.add(id(obj))
+    if isinstance(obj, io.IOBase):
+        try:
+            obj.close()
+        except (OSError, ValueError):
+            pass
+        return
+    values = obj.values() if isinstance(obj, dict) else obj if isinstance(obj, (list, tuple)) else \
+        vars(obj).values() if hasattr(obj, "__dict__") and not isinstance(obj, type) else ()
+    for value in values:
+        _close_files(value, depth - 1, seen)
+
+
 class WhooshBuild:
     """A new generation, started only once there is something to change.
 
@@ -265,6 +288,12 @@ class WhooshBuild:
             yield
         except OSError as e:
             if Store.is_no_space(e):
+                # The frames of the failed write hold files open on the full disk: let go
+                # of them now, so their space is given back with the folder.
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ResourceWarning)
+                    traceback.clear_frames(e.__traceback__)
+                    gc.collect()
                 raise self.store.no_space(e, self.needed) from None
             raise
 
@@ -358,14 +387,15 @@ class WhooshBuild:
             if self.searcher is not None:
                 self.searcher.close()
             if self.writer is not None and not self.committed:
+                _close_files(self.writer)  # before Whoosh's cancel drops them unclosed
                 self.writer.cancel()
+        except Exception:  # noqa: BLE001 - a writer that failed mid-way may not cancel cleanly
+            pass
+        finally:
             for task in getattr(self.writer, "tasks", ()):  # Whoosh's cancel never reaches them
                 if task.is_alive():
                     task.terminate()
                     task.join(5)
-        except Exception:  # noqa: BLE001 - a writer that failed mid-way may not cancel cleanly
-            pass
-        finally:
             if self.ix is not None:
                 self.ix.close()
             self.store.discard(self.folder)
