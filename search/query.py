@@ -30,7 +30,7 @@ from .backends import SORTS, Backend, Filters, Match, SearchSpec, open_backend
 from .errors import BadQuery, UnknownDocument
 from .facets import FACETS, MAX_VALUES, UNKNOWN, UNKNOWN_LABEL
 from .highlight import mark, matches, snippet
-from .text import canonical_tones, fold, nfc, normalize_token, syllables
+from .text import canonical_tones, edit_distance, fold, nfc, normalize_token, syllables
 
 __all__ = ["Index", "open_index", "SearchRequest", "SearchResult", "Hit", "FacetValue", "Document",
            "request_from_params", "UNKNOWN_LABEL", "MAX_SIZE", "MAX_QUERY_CHARS", "SORTS"]
@@ -404,7 +404,7 @@ class Index:
         for i, f in enumerate(corrected):
             if known[i]:
                 continue
-            near = sorted((_edit_distance(f, w), -df, w) for w, df in backend.near_words(f, SUGGEST_DISTANCE))
+            near = sorted((edit_distance(f, w), -df, w) for w, df in backend.near_words(f, SUGGEST_DISTANCE))
             near = [w for d, _, w in near if d == near[0][0]][:SUGGEST_CANDIDATES] if near else []
             if near:  # of the nearest words, the one that best fits the rest of the query
                 corrected[i] = max(near, key=lambda w: fits(corrected[:i] + [w] + corrected[i + 1:]))
@@ -475,16 +475,6 @@ def open_index(location: str | Path) -> Index:
 
 
 # --- helpers of "did you mean" -------------------------------------------------------------
-
-def _edit_distance(a: str, b: str) -> int:
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
-
 
 def _restore_diacritics(folded: list[str], texts: list[str]) -> list[str]:
     """Each folded word as the texts write it: its accented form (preferring pairs seen

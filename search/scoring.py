@@ -13,8 +13,10 @@ change them here and nowhere else, then run that benchmark.
 
 from __future__ import annotations
 
+import math
+
 __all__ = ["TEXT_FIELDS", "STREAMS", "stream", "all_streams", "K1", "B", "FIELD_BOOST",
-           "EXACT", "FOLDED_WHEN_EXACT", "COMPOUND"]
+           "EXACT", "FOLDED_WHEN_EXACT", "COMPOUND", "idf"]
 
 TEXT_FIELDS = ("title", "body")
 STREAMS = ("accented", "folded", "compound")
@@ -39,3 +41,8 @@ FIELD_BOOST = {"title": 1.0, "body": 1.0}  # a heavier title (2.5, 1.5) lowered 
 EXACT = 1.0  # a syllable as typed, in the accented stream
 FOLDED_WHEN_EXACT = 0.35  # the same syllable's folded form, when the query had diacritics
 COMPOUND = 0.6  # adjacent query syllables that pyvi also indexed as one word (optional boost)
+
+
+def idf(n: int, df: int) -> float:
+    """Robertson-Sparck Jones idf of a term in `df` of `n` documents, kept positive."""
+    return math.log(1 + (n - df + 0.5) / (df + 0.5))

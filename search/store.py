@@ -271,7 +271,8 @@ def _forget_locks_after_fork() -> None:
 os.register_at_fork(after_in_child=_forget_locks_after_fork)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process with this pid exists (on this host)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -330,7 +331,7 @@ class Lock:
     def _holder(self, written: str) -> str:
         """"(pid 1234) as `vnsearch reindex`": the live process holding the lock, the pid
         written in the file when it is alive, else whoever has the file open."""
-        pids = [int(written)] if written.isdigit() and _alive(int(written)) else _holders(self.path)[:3]
+        pids = [int(written)] if written.isdigit() and process_alive(int(written)) else _holders(self.path)[:3]
         if not pids:
             return "(in a process that could not be identified)"
         command = _command(pids[0])

@@ -29,6 +29,7 @@ __all__ = [
     "syllables",
     "FOLD_TABLE",
     "SYLLABLE",
+    "edit_distance",
 ]
 
 _TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # huyền sắc ngã hỏi nặng
@@ -198,3 +199,14 @@ def syllables(text: str) -> Iterator[Syllable]:
     """Split NFC `text` into syllables and numbers with their character offsets."""
     for m in SYLLABLE.finditer(text):
         yield Syllable(m.group(), m.start(), m.end())
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance between two strings (insertions, deletions, substitutions)."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]

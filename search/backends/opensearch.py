@@ -53,8 +53,9 @@ from ..errors import BackendUnavailable, IndexMissing, ReindexBusy, StaleIndex, 
 from ..facets import FACETS
 from ..querylang import Clause, ParsedQuery, compound_terms
 from ..schema import SCHEMA_VERSION
-from ..scoring import B, COMPOUND, EXACT, FIELD_BOOST, FOLDED_WHEN_EXACT, K1, TEXT_FIELDS, all_streams, stream
-from ..text import fold, normalize_token
+from ..scoring import B, COMPOUND, EXACT, FIELD_BOOST, FOLDED_WHEN_EXACT, K1, TEXT_FIELDS, all_streams, idf, stream
+from ..store import process_alive
+from ..text import edit_distance, fold, normalize_token
 from . import Filters, Match, Matches, SearchSpec
 # The related articles' choice of words, shared with the embedded engine (one definition).
 from .ranking import COMMON_SHARE, TELLING_TERMS, TITLE_TELLS, _telling
@@ -431,7 +432,7 @@ class OpenSearchBackend:
         for k, (field, term) in keys.items():
             df = buckets[k]["doc_count"]
             if 1 < df < max(3, n // COMMON_SHARE):  # words of one document, or of most, tell nothing
-                weighted.append((counts[field, term] * _idf(n, df), field, term))
+                weighted.append((counts[field, term] * idf(n, df), field, term))
         chosen = sorted(weighted, reverse=True)[:TELLING_TERMS]
         if not chosen:
             return []
@@ -477,7 +478,7 @@ class OpenSearchBackend:
         for entry in found.get("suggest", {}).get("near", []):
             for option in entry["options"]:
                 word = option["text"]
-                if _levenshtein(folded, word) <= distance and word[:1] == folded[:1]:
+                if edit_distance(folded, word) <= distance and word[:1] == folded[:1]:
                     out[word] = option["freq"]
         with self._calling():  # the word itself, when it is there (terms_within includes it)
             df = self.client.count(index=self.generation, body={"query": _term(BODY_FOLD, folded)})["count"]
@@ -503,33 +504,7 @@ class OpenSearchBackend:
         self.client.close()
 
 
-def _idf(n: int, df: int) -> float:
-    import math
-
-    return math.log(1 + (n - df + 0.5) / (df + 0.5))
-
-
-def _levenshtein(a: str, b: str) -> int:
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
-
-
 # --- the write side --------------------------------------------------------------------------
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
 
 class OpenSearchWriter:
     """The write side of an alias: the lock, the live hashes, new builds."""
@@ -584,7 +559,7 @@ class OpenSearchWriter:
             except oe.NotFoundError:
                 continue  # released meanwhile
             h = held["_source"]
-            dead = h.get("host") == owner["host"] and not _pid_alive(int(h.get("pid", 0)))
+            dead = h.get("host") == owner["host"] and not process_alive(int(h.get("pid", 0)))
             silent = time.time() - float(h.get("heartbeat", 0)) > LOCK_STALE_SECONDS
             if not (dead or silent):
                 raise ReindexBusy(f"another reindex of {self.location} is running (process {h.get('pid')} on "

@@ -20,7 +20,6 @@ length normalisation, then weighted and summed (BM25F-style) with the settings o
 
 from __future__ import annotations
 
-import math
 import threading
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from whoosh.util.numeric import byte_to_length
 
 from ..lexicon import is_word
 from ..querylang import STOPWORDS, Clause, ParsedQuery, compound_terms
-from ..scoring import B, COMPOUND, EXACT, FIELD_BOOST, FOLDED_WHEN_EXACT, K1, stream
+from ..scoring import B, COMPOUND, EXACT, FIELD_BOOST, FOLDED_WHEN_EXACT, K1, idf, stream
 from ..text import fold, normalize_token, syllables
 
 FOLDED_STOPWORDS = frozenset(fold(w) for w in STOPWORDS)
@@ -156,7 +155,7 @@ class IndexArrays:
 
     def idf(self, df: int) -> float:
         """Robertson-Sparck Jones idf, kept positive."""
-        return math.log(1 + (self.n - df + 0.5) / (df + 0.5))
+        return idf(self.n, df)
 
 
 _BYTE_TO_LENGTH = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
