@@ -22,8 +22,10 @@ class IndexMissing(VnsearchError):
 class StaleIndex(VnsearchError):
     """The index was built by another version of the schema (or with other facets)."""
 
-    def __init__(self, index_dir, found, expected, missing_facets=()):
-        if missing_facets:
+    def __init__(self, index_dir, found, expected, missing_facets=(), missing_arrays=False):
+        if missing_arrays:
+            what = "was built by an older vnsearch, without its arrays (arrays.json)"
+        elif missing_facets:
             what = f"was built without the facet {', '.join(repr(f) for f in missing_facets)}"
         else:
             what = f"has schema version {found}, this vnsearch needs {expected}"

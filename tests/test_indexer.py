@@ -10,6 +10,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from search.errors import ReindexBusy, StaleIndex
@@ -165,6 +166,34 @@ def test_an_index_of_another_schema_version_is_refused(corpus, tmp_path):
         open_index(index)
     assert report_counts(reindex(corpus, index, workers=1)) == (5, 0, 0, 0, 0)  # rebuilt in full
     assert Store(index).current()["schema_version"] != 0
+
+
+def test_an_index_without_its_arrays_is_refused_as_stale_and_rebuilt(corpus, tmp_path):
+    index = tmp_path / "index"
+    reindex(corpus, index, workers=1)
+    live = index / Store(index).current()["generation"]
+    for path in [*live.glob("arrays-*"), live / "arrays.json"]:  # a generation built before them
+        path.unlink()
+    Store(index).write_manifest(live)
+    with pytest.raises(StaleIndex, match=r"without its arrays \(arrays.json\): run `vnsearch reindex --full`"):
+        open_index(index)
+    assert report_counts(reindex(corpus, index, workers=1)) == (5, 0, 0, 0, 0)  # rebuilt in full
+    assert open_index(index).search(SearchRequest()).total == 5
+
+
+def test_an_incremental_run_writes_new_arrays_and_leaves_the_live_ones(corpus, tmp_path):
+    index = tmp_path / "index"
+    reindex(corpus, index, workers=1)
+    before = index / Store(index).current()["generation"]
+    old_live = np.load(before / "arrays-live.npy")
+    (corpus / "new.txt").write_text("Bài mới\n\nTỉnh ủy họp về kinh tế.", encoding="utf-8")
+    reindex(corpus, index, workers=1)
+    after = index / Store(index).current()["generation"]
+    assert after != before
+    assert np.load(before / "arrays-live.npy").tolist() == old_live.tolist()  # not written through a link
+    assert not os.path.samefile(before / "arrays-live.npy", after / "arrays-live.npy")
+    assert int(np.load(after / "arrays-live.npy").sum()) == 6
+    assert open_index(index).search(SearchRequest(q="kinh tế")).total >= 1
 
 
 def test_missing_corpus_folder(tmp_path):

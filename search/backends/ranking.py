@@ -54,17 +54,24 @@ class Scored:
 class IndexArrays:
     """Arrays of one open searcher: live documents, field lengths, facet codes, postings."""
 
-    def __init__(self, searcher, facets: tuple[str, ...]):
-        self.searcher = searcher
+    def __init__(self, searcher, facets: tuple[str, ...], saved=None):
+        """`saved`: the generation's mapped arrays (``columns.Saved``); without them the
+        arrays are read from Whoosh's columns (what the build does to write them)."""
+        self.searcher, self.saved = searcher, saved
         self.n = searcher.doc_count_all()
         self.leaves = [(s.reader(), offset) for s, offset in searcher.leaf_searchers()]
-        self.live = np.zeros(self.n, dtype=bool)
-        self.live[np.fromiter(searcher.reader().all_doc_ids(), dtype=np.int64)] = True
         self._lock = threading.Lock()
         self._norms: dict[str, np.ndarray] = {}
         self._postings: OrderedDict = OrderedDict()
         self._cached_bytes = 0
         self._phrases: OrderedDict = OrderedDict()
+        if saved is not None:
+            if saved.n != self.n:
+                raise ValueError(f"the arrays are of {saved.n} documents, the index has {self.n}")
+            self.live, self.facets, self.dates = saved.live, saved.facets, saved.dates
+            return
+        self.live = np.zeros(self.n, dtype=bool)
+        self.live[np.fromiter(searcher.reader().all_doc_ids(), dtype=np.int64)] = True
         self.facets = {name: self._facet_codes(name) for name in facets}
         self.dates = self._dates()
 
@@ -84,13 +91,20 @@ class IndexArrays:
         return np.fromiter((int(d.replace("-", "")) if d else 0 for d in column), dtype=np.int32,
                            count=self.n)
 
+    def lengths(self, field: str) -> np.ndarray:
+        """Each document's length in `field` (Whoosh's one-byte approximation)."""
+        if self.saved is not None and field in self.saved.lengths:
+            return self.saved.lengths[field]
+        lengths = np.zeros(self.n, dtype=np.float32)
+        for reader, offset in self.leaves:
+            lengths[offset:offset + reader.doc_count_all()] = _field_lengths(reader, field)
+        return lengths
+
     def norm(self, field: str) -> np.ndarray:
         """BM25's length normalisation K1 * (1 - b + b * length / average) per document."""
         with self._lock:
             if field not in self._norms:
-                lengths = np.zeros(self.n, dtype=np.float32)
-                for reader, offset in self.leaves:
-                    lengths[offset:offset + reader.doc_count_all()] = _field_lengths(reader, field)
+                lengths = np.asarray(self.lengths(field), dtype=np.float32)
                 average = float(lengths[self.live].mean()) if self.live.any() else 1.0
                 b = B[field]
                 self._norms[field] = (K1 * (1 - b + b * lengths / max(average, 1.0))).astype(np.float32)
@@ -100,12 +114,27 @@ class IndexArrays:
 
     def postings(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
         """(document numbers, term frequencies) of `term` in `field`, from the cache or disk."""
+        if self.saved is not None:
+            hit = self.saved.postings(field, term)
+            if hit is not None:
+                return hit
         key = (field, term)
         with self._lock:
             hit = self._postings.get(key)
             if hit is not None:
                 self._postings.move_to_end(key)
                 return hit
+        hit = self.read_postings(field, term)
+        with self._lock:
+            self._postings[key] = hit
+            self._cached_bytes += hit[0].nbytes + hit[1].nbytes
+            while self._cached_bytes > CACHE_BYTES and len(self._postings) > 1:
+                _, (old_ids, old_weights) = self._postings.popitem(last=False)
+                self._cached_bytes -= old_ids.nbytes + old_weights.nbytes
+        return hit
+
+    def read_postings(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """`term`'s postings in `field` as Whoosh stores them, decoded (no cache)."""
         ids, weights = [], []
         for reader, offset in self.leaves:
             if (field, term) not in reader:
@@ -128,15 +157,8 @@ class IndexArrays:
                 else:
                     weights.append(np.asarray(block_weights, dtype=np.float32))
                 m._next_block()
-        hit = ((np.concatenate(ids), np.concatenate(weights)) if ids
-               else (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)))
-        with self._lock:
-            self._postings[key] = hit
-            self._cached_bytes += hit[0].nbytes + hit[1].nbytes
-            while self._cached_bytes > CACHE_BYTES and len(self._postings) > 1:
-                _, (old_ids, old_weights) = self._postings.popitem(last=False)
-                self._cached_bytes -= old_ids.nbytes + old_weights.nbytes
-        return hit
+        return ((np.concatenate(ids), np.concatenate(weights)) if ids
+                else (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)))
 
     def phrase_docs(self, field: str, words: list[str]) -> np.ndarray:
         """Documents where `words` occur side by side in `field` (Whoosh checks positions)."""

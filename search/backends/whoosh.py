@@ -20,6 +20,7 @@ import shutil
 import signal
 import traceback
 import warnings
+import weakref
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -32,7 +33,7 @@ from ..facets import FACETS
 from ..schema import SCHEMA_VERSION, build_schema
 from ..scoring import TEXT_FIELDS, stream
 from ..store import MIN_FREE, Store, estimate_index_bytes
-from . import ranking
+from . import columns, ranking
 from . import Filters, Match, Matches, SearchSpec
 
 __all__ = ["WhooshBackend", "WhooshWriter", "open_backend", "open_writer"]
@@ -52,6 +53,9 @@ def _open(store: Store):
     if missing:
         ix.close()
         raise StaleIndex(store.root, SCHEMA_VERSION, SCHEMA_VERSION, missing_facets=missing)
+    if not (folder / columns.ARRAYS).is_file():
+        ix.close()
+        raise StaleIndex(store.root, SCHEMA_VERSION, SCHEMA_VERSION, missing_arrays=True)
     return record, ix
 
 
@@ -92,8 +96,14 @@ class WhooshBackend:
         self.store, self.record, self._ix = store, record, ix
         self.location = str(store.root)
         self.generation = record["generation"]
-        self.arrays = ranking.IndexArrays(ix.searcher(), tuple(FACETS))
+        saved = columns.load(store.root / self.generation)
+        if saved is None:
+            raise StaleIndex(store.root, SCHEMA_VERSION, SCHEMA_VERSION, missing_arrays=True)
+        self.arrays = ranking.IndexArrays(ix.searcher(), tuple(FACETS), saved)
         self._searcher = self.arrays.searcher
+        # A backend replaced by a refresh is dropped, not closed (a search may still use it):
+        # its files are closed when it goes, instead of left to the collector's warnings.
+        self._closer = weakref.finalize(self, _close_whoosh, self._searcher, ix)
 
     def is_current(self) -> bool:
         return (self.store.current() or {}).get("generation") == self.generation
@@ -153,8 +163,12 @@ class WhooshBackend:
                 "generation": self.generation, "built_at": self.record.get("built_at")}
 
     def close(self) -> None:
-        self._searcher.close()
-        self._ix.close()
+        self._closer()
+
+
+def _close_whoosh(searcher, ix) -> None:
+    searcher.close()
+    ix.close()
 
 
 class _Masks:
@@ -345,9 +359,10 @@ class WhooshBuild:
         if parallel and self.workers > 1:
             compound_words("Khởi động")  # load pyvi before forking, so the workers share it
             _pool_parent = os.getpid()
-            self.writer = self.ix.writer(procs=self.workers, multisegment=True, limitmb=128, batchsize=64)
+            self.writer = self.ix.writer(procs=self.workers, multisegment=True, limitmb=128, batchsize=64,
+                                         compound=False)
         else:
-            self.writer = self.ix.writer(limitmb=256)
+            self.writer = self.ix.writer(limitmb=256, compound=False)
         pending, self.pending = self.pending, []
         for doc, update in pending:
             self._write(doc, update)
@@ -371,12 +386,23 @@ class WhooshBuild:
         self._check(space=False)  # a worker that died took its documents with it: do not switch
         count = self.ix.doc_count()
         self.ix.close()
+        self._write_arrays()
         self.store.write_hashes(self.folder, dict(hashes))
         self.store.write_manifest(self.folder, linked_from=self.live)
         self.store.switch(self.folder, schema_version=SCHEMA_VERSION, documents=count,
                           facets=list(FACETS), corpus=self.corpus)
         self.switched = True
         return count
+
+    def _write_arrays(self) -> None:
+        """The generation's arrays as .npy files (``columns.py``), read from what was committed."""
+        ix = whoosh_index.open_dir(str(self.folder))
+        try:
+            with ix.searcher() as searcher:
+                arrays = ranking.IndexArrays(searcher, tuple(FACETS))
+                columns.write(self.folder, arrays, searcher.reader())
+        finally:
+            ix.close()
 
     def cancel(self) -> None:
         global _pool_parent

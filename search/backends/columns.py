@@ -1,0 +1,139 @@
+"""The arrays of one Whoosh generation, written as ``.npy`` files at build time and mapped on open.
+
+Opening a generation used to rebuild its per-document arrays (live documents, facet codes,
+dates, field lengths) from Whoosh's stored columns, and a query decoded the postings of its
+common terms from Whoosh's blocks on first use: seconds after every start or reindex, and a
+private copy in every process. The build now writes them once, next to Whoosh's files::
+
+    gen-<stamp>/
+      arrays.json                 version, document count, facet values, the postings table
+      arrays-live.npy             bool[N]   documents not deleted
+      arrays-dates.npy            int32[N]  YYYYMMDD, 0 when unknown
+      arrays-facet-<name>.npy     int32[N]  code of each document's value (arrays.json names them)
+      arrays-length-<stream>.npy  float32[N] each document's length in the stream (Whoosh's byte)
+      arrays-postings-ids.npy     int32[P]  document numbers of the common terms, term after term
+      arrays-postings-tf.npy      float32[P] their term frequencies
+
+``numpy.load(mmap_mode="r")`` maps them: a fresh process pays nothing to open them, and
+processes serving the same generation share their pages. They are listed in the manifest
+like Whoosh's files (``store.write_manifest``). A generation without ``arrays.json`` was
+built by an older vnsearch: ``whoosh._open`` refuses it as stale (a reindex rebuilds it).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..scoring import all_streams
+
+__all__ = ["ARRAYS", "VERSION", "Saved", "write", "load", "hot_threshold"]
+
+ARRAYS = "arrays.json"
+VERSION = 1
+PREFIX = "arrays-"
+HOT_MIN_DF = 64  # a term in fewer documents is read from Whoosh when asked (a few blocks)
+HOT_SHARE = 400  # ...and so is one in fewer than 1/400 of the documents
+
+
+def hot_threshold(n: int) -> int:
+    """The document frequency from which a term's postings are written as arrays."""
+    return max(HOT_MIN_DF, n // HOT_SHARE)
+
+
+class Saved:
+    """The mapped arrays of a generation (what ``ranking.IndexArrays`` uses instead of Whoosh)."""
+
+    def __init__(self, folder: Path, meta: dict[str, Any]):
+        def array(name: str) -> np.ndarray:
+            # A plain ndarray over the map (no copy): numpy's memmap subclass would make every
+            # result of an operation on it a memmap too.
+            return np.asarray(np.load(folder / f"{PREFIX}{name}.npy", mmap_mode="r", allow_pickle=False))
+
+        self.n: int = meta["documents"]
+        self.live = array("live")
+        self.dates = array("dates")
+        self.facets = {name: (array(f"facet-{name}"), list(values))
+                       for name, values in meta["facets"].items()}
+        self.lengths = {name: array(f"length-{name}") for name in meta["streams"]}
+        self.ids, self.tf = array("postings-ids"), array("postings-tf")
+        self.table: dict[str, dict[str, list[int]]] = meta["postings"]
+
+    def postings(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """(document numbers, term frequencies) of a common term, or None when not written."""
+        at = self.table.get(field, {}).get(term)
+        if at is None:
+            return None
+        start, count = at
+        return self.ids[start:start + count], self.tf[start:start + count]
+
+
+def load(folder: Path) -> Saved | None:
+    """The arrays of the generation in `folder`, or None when it has none (an older build)."""
+    try:
+        meta = json.loads((folder / ARRAYS).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    if not isinstance(meta, dict) or meta.get("version") != VERSION:
+        return None
+    return Saved(folder, meta)
+
+
+def write(folder: Path, arrays, reader) -> dict[str, Any]:
+    """Write the arrays of the committed generation in `folder`.
+
+    `arrays` is a ``ranking.IndexArrays`` opened on it the slow way (from Whoosh's columns),
+    `reader` its Whoosh reader (for the terms and their document frequencies). Files that
+    an incremental run hard-linked from the live generation are unlinked first: writing
+    through the link would change the live generation too."""
+    for old in [*folder.glob(PREFIX + "*"), folder / ARRAYS]:
+        old.unlink(missing_ok=True)
+
+    def save(name: str, value: np.ndarray) -> None:
+        np.save(folder / f"{PREFIX}{name}.npy", value, allow_pickle=False)
+
+    save("live", arrays.live)
+    save("dates", arrays.dates)
+    facets = {}
+    for name, (codes, values) in arrays.facets.items():
+        save(f"facet-{name}", codes)
+        facets[name] = values
+    streams = [s for s in all_streams() if s in reader.schema]
+    for name in streams:
+        save(f"length-{name}", arrays.lengths(name))
+    threshold = hot_threshold(arrays.n)
+    hot = {name: [reader.schema[name].from_bytes(term)
+                  for term, info in reader.iter_field(name) if info.doc_frequency() >= threshold]
+           for name in streams}
+    # Raw values appended term after term, then given their .npy header: memory stays that
+    # of one term whatever the corpus. (Counts come from the postings read: Whoosh's
+    # document frequency can count one more after a run was killed mid-way.)
+    table: dict[str, dict[str, list[int]]] = {}
+    raw = {kind: open(folder / f"{PREFIX}postings-{kind}.tmp", "wb") for kind in ("ids", "tf")}
+    at = 0
+    try:
+        for name, terms in hot.items():
+            table[name] = {}
+            for term in terms:
+                term_ids, term_tf = arrays.read_postings(name, term)
+                raw["ids"].write(np.ascontiguousarray(term_ids, dtype="<i4").tobytes())
+                raw["tf"].write(np.ascontiguousarray(term_tf, dtype="<f4").tobytes())
+                table[name][term] = [at, len(term_ids)]
+                at += len(term_ids)
+    finally:
+        for f in raw.values():
+            f.close()
+    for kind, dtype in (("ids", "<i4"), ("tf", "<f4")):
+        tmp = folder / f"{PREFIX}postings-{kind}.tmp"
+        with open(folder / f"{PREFIX}postings-{kind}.npy", "wb") as out, open(tmp, "rb") as f:
+            np.lib.format.write_array_header_1_0(out, {"descr": dtype, "fortran_order": False, "shape": (at,)})
+            shutil.copyfileobj(f, out, 1 << 20)
+        tmp.unlink()
+    meta = {"version": VERSION, "documents": arrays.n, "facets": facets, "streams": streams,
+            "postings": table}
+    (folder / ARRAYS).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    return meta
