@@ -555,6 +555,7 @@ class Timings:
     gc_ms: dict[tuple[str, str, int], list[float]] = field(default_factory=lambda: defaultdict(list))
     full_gcs: dict[tuple[str, str, int], list[int]] = field(default_factory=lambda: defaultdict(list))
     totals: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    answers: dict[tuple[str, str], list[dict]] = field(default_factory=lambda: defaultdict(list))  # pass 0 ids
 
 
 class GcClock:
@@ -595,12 +596,14 @@ def run_passes(engines: dict[str, object], queries: list[LatencyQuery], passes: 
                 run: Callable[[LatencyQuery], Result] = getattr(engines[engine], mode)
                 clock.reset()
                 t0 = time.perf_counter()
-                _, total = run(q)
+                ids, total = run(q)
                 timings.ms[engine, mode, p].append((time.perf_counter() - t0) * 1000)
                 timings.gc_ms[engine, mode, p].append(clock.ms)
                 timings.full_gcs[engine, mode, p].append(clock.full)
                 if p == 0 and mode == "full":
                     timings.totals[engine].append(total)
+                if p == 0:
+                    timings.answers[engine, mode].append({"query": q.label(), "ids": list(ids), "total": total})
         print(f"  pass {p} ({'first run of each query' if p == 0 else 'warm'}): "
               f"{time.perf_counter() - started:.0f} s", flush=True)
     clock.close()
@@ -961,7 +964,9 @@ def main(argv: list[str] | None = None) -> int:
         "documents": n_docs, "queries": [q.label() for q in queries], "cold": cold,
         "tables": [{f"{e} {m}": s for (e, m), s in t.items()} for t in tables],
         "per_query_ms": {f"{e} {m} pass{p}": v for (e, m, p), v in timings.ms.items()},
-        "totals": timings.totals}, indent=1, ensure_ascii=False))
+        "totals": timings.totals,
+        # vnsearch's answers (ids in order, totals): bench/same_results.py compares two runs
+        "answers": {m: timings.answers["vnsearch", m] for m in MODES}}, indent=1, ensure_ascii=False))
     print(f"\n(numbers also in {json_out})")
     return 0
 

@@ -8,6 +8,7 @@ option, ``click.BadParameter``/``UsageError``: exit 2), never a traceback; so do
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 import warnings
@@ -196,22 +197,38 @@ def search_command(query, index_dir, backend, date_from, date_to, sort, page, si
 @index_option
 @backend_option
 @click.option("--dev", is_flag=True, help="Flask's debug server with reloading, instead of waitress.")
-def serve(host: str, port: int, index_dir: Path, backend: str | None, dev: bool):
+@click.option("--workers", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="the number of cores",
+              help="Server processes (pre-forked, each with its own view of the index; 1: a single process).")
+def serve(host: str, port: int, index_dir: Path, backend: str | None, dev: bool, workers: int):
     """Serve the web interface and the JSON API."""
-    from web import EXTENSION, WAITRESS_LIMITS, create_app
+    from web import EXTENSION, create_app
+    from web import server
 
-    app = create_app({"INDEX_DIR": str(backend or index_dir)})
-    click.echo(f"vnsearch: http://{host}:{port}/  (index: {backend or index_dir})", err=True)
+    location = str(backend or index_dir)
+    app = create_app({"INDEX_DIR": location})
     try:
         app.extensions[EXTENSION].backend  # noqa: B018 - open it now, to say at once what is wrong
     except VnsearchError as e:
-        click.echo(f"warning: {e} (pages answer 503 until then)", err=True)
-    if dev:
-        app.run(host=host, port=port, debug=True)
+        warning = f"warning: {e} (pages answer 503 until then)"
     else:
-        from waitress import serve as waitress_serve
-
-        waitress_serve(app, host=host, port=port, threads=8, ident="vnsearch", **WAITRESS_LIMITS)
+        warning = None
+    if dev:
+        click.echo(f"vnsearch: http://{host}:{port}/  (index: {location})", err=True)
+        if warning:
+            click.echo(warning, err=True)
+        app.run(host=host, port=port, debug=True)
+        return
+    sock = None
+    if workers > 1:  # the workers open their own Index after the fork (Whoosh's files are not shared)
+        app.extensions[EXTENSION].close()
+        sock = server.bind(host, port)
+        port = sock.getsockname()[1]
+    click.echo(f"vnsearch: http://{host}:{port}/  (index: {location}, {workers} "
+               f"{'process' if workers == 1 else 'processes'})", err=True)
+    if warning:
+        click.echo(warning, err=True)
+    server.serve((lambda: app) if workers == 1 else (lambda: create_app({"INDEX_DIR": location})),
+                 host, port, workers, sock)
 
 
 @cli.command()

@@ -120,7 +120,7 @@ def test_serve_builds_the_app_with_the_index(monkeypatch, runner, tmp_path):
     calls = {}
     monkeypatch.setattr("waitress.serve", lambda app, host, port, **kw: calls.update(
         index=app.config["INDEX_DIR"], host=host, port=port))
-    result = runner.invoke(cli, ["serve", "--index", str(tmp_path), "--port", "5123"])
+    result = runner.invoke(cli, ["serve", "--index", str(tmp_path), "--port", "5123", "--workers", "1"])
     assert result.exit_code == 0, result.output
     assert calls == {"index": str(tmp_path), "host": "127.0.0.1", "port": 5123}
 

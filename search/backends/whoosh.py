@@ -12,12 +12,10 @@ analysed (pyvi included) in worker processes by Whoosh's multiprocessing writer.
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import io
 import os
 import shutil
-import signal
 import traceback
 import warnings
 import weakref
@@ -32,7 +30,7 @@ from ..errors import IndexDamaged, IndexMissing, NoSpace, StaleIndex, VnsearchEr
 from ..facets import FACETS
 from ..schema import SCHEMA_VERSION, build_schema
 from ..scoring import TEXT_FIELDS, stream
-from ..store import MIN_FREE, Store, estimate_index_bytes
+from ..store import MIN_FREE, Store, die_with_parent, estimate_index_bytes
 from . import columns, ranking
 from . import Filters, Match, Matches, SearchSpec
 
@@ -198,7 +196,6 @@ class _Masks:
 
 PARALLEL_MIN_DOCS = 64  # below this, starting worker processes costs more than it saves
 CHECK_EVERY = 64  # documents between two looks at the free space and the workers
-_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 _pool_parent: int | None = None  # while set, this pid's forked children are analysis workers
 
 
@@ -207,14 +204,8 @@ def _die_with_parent() -> None:
     included), so no orphan keeps working on a generation nobody will switch to."""
     global _pool_parent
     parent, _pool_parent = _pool_parent, None
-    if parent is None:
-        return
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # not Linux: workers notice a closed queue instead
-        return
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
+    if parent is not None:
+        die_with_parent(parent)
 
 
 os.register_at_fork(after_in_child=_die_with_parent)

@@ -1,0 +1,112 @@
+"""`vnsearch serve --workers N`: pre-forked waitress processes over one index folder."""
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from search.cli import cli
+from search.indexer import reindex
+from search.store import Store
+
+from .conftest import ROOT
+
+PYTHON = [sys.executable, "-m", "search"]
+
+
+def _children(pid: int) -> list[int]:
+    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _maps(pid: int) -> str:
+    return Path(f"/proc/{pid}/maps").read_text()
+
+
+def _get(port: int, path: str) -> tuple[int, dict]:
+    try:  # a new connection each time, so the kernel may hand it to either worker
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_two_workers_answer_and_all_see_a_reindex(corpus, tmp_path):
+    index = tmp_path / "index"
+    reindex(corpus, index, workers=1)
+    port = _free_port()
+    proc = subprocess.Popen([*PYTHON, "serve", "--port", str(port), "--index", str(index), "--workers", "2"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        assert "2 processes" in proc.stderr.readline()
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+            time.sleep(0.1)
+        while time.time() < deadline and len(_children(proc.pid)) < 2:
+            time.sleep(0.1)
+        workers = _children(proc.pid)
+        assert len(workers) == 2
+        for generation, total in ((Store(index).current()["generation"], 5), (None, 6)):
+            if generation is None:  # a reindex while the server runs
+                (corpus / "new.txt").write_text("Bài mới\n\nTỉnh ủy họp về kinh tế.", encoding="utf-8")
+                reindex(corpus, index, workers=1)
+                generation = Store(index).current()["generation"]
+            answers = [_get(port, "/healthz") for _ in range(40)]
+            assert {(s, a["generation"], a["documents"]) for s, a in answers} == {(200, generation, total)}
+            status, found = _get(port, "/api/search?q=")
+            assert status == 200 and found["total"] == total
+            for pid in workers:  # each worker has opened (mapped) the live generation itself
+                assert f"{generation}/arrays-live.npy" in _maps(pid)
+        assert _children(proc.pid) == workers  # none died on the way
+        os.kill(workers[0], signal.SIGKILL)  # a worker that dies is started again
+        deadline = time.time() + 15
+        while time.time() < deadline and (len(_children(proc.pid)) < 2 or workers[0] in _children(proc.pid)):
+            time.sleep(0.1)
+        assert len(_children(proc.pid)) == 2 and workers[0] not in _children(proc.pid)
+        assert _get(port, "/healthz")[0] == 200
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        proc.stderr.close()
+    assert proc.returncode == 0
+    for pid in workers[1:]:  # stopped with the parent
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
+
+
+def test_workers_option_is_wired_and_checked(monkeypatch, tmp_path):
+    calls = {}
+
+    def fake_serve(make_app, host, port, workers, sock):
+        calls.update(index=make_app().config["INDEX_DIR"], workers=workers, port=port == sock.getsockname()[1] > 0)
+        sock.close()
+
+    monkeypatch.setattr("web.server.serve", fake_serve)
+    result = CliRunner().invoke(cli, ["serve", "--index", str(tmp_path), "--port", "0", "--workers", "3"])
+    assert result.exit_code == 0, result.output
+    assert calls == {"index": str(tmp_path), "workers": 3, "port": True}  # bound before the fork
+    result = CliRunner().invoke(cli, ["serve", "--index", str(tmp_path), "--workers", "0"])
+    assert result.exit_code == 2 and "--workers" in result.output and "0 is not in the range x>=1" in result.output
+
+
+@pytest.mark.parametrize("workers", [0, -2])
+def test_the_server_refuses_fewer_than_one_worker(workers):
+    from web.server import serve
+
+    with pytest.raises(ValueError, match="workers must be at least 1"):
+        serve(lambda: None, "127.0.0.1", 0, workers)

@@ -1,0 +1,109 @@
+"""``vnsearch serve``: waitress, in one process or in pre-forked worker processes.
+
+One Python process answers one query at a time (the GIL), whatever its threads; with
+``workers`` > 1 the parent binds the socket and forks that many children, each a waitress
+on the shared socket (the kernel hands each connection to one of them) with its own app and
+its own ``search.Index``: every worker refreshes it per request as one process does, so a
+reindex is seen by all, and the generation's memory-mapped arrays are shared through the
+page cache. The parent only watches: a worker that dies is started again; SIGTERM or
+SIGINT stops them all; a parent killed with -9 takes them with it (PR_SET_PDEATHSIG).
+
+Waitress rather than gunicorn: the request limits (``WAITRESS_LIMITS``: its 256 KB header
+bound, its own 431/413) are waitress's, and issue 13's tests hold the server to them.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sys
+import time
+from typing import Callable
+
+from flask import Flask
+
+from search.store import die_with_parent
+
+from .limits import WAITRESS_LIMITS
+
+__all__ = ["serve", "bind"]
+
+THREADS = 8  # per process: requests wait on the GIL, not on each other's I/O
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+RESPAWN_PAUSE = 1.0  # seconds before starting again a worker that died (no busy loop)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """The listening socket the workers share (port 0: a free one)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family, backlog=1024)
+
+
+def _waitress(app: Flask, **where) -> None:
+    from waitress import serve as waitress_serve
+
+    waitress_serve(app, threads=THREADS, ident="vnsearch", **where, **WAITRESS_LIMITS)
+
+
+def serve(make_app: Callable[[], Flask], host: str, port: int, workers: int = 1,
+          sock: socket.socket | None = None) -> None:
+    """Serve the app `make_app` builds on host:port (or on `sock`), with `workers` processes."""
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, not {workers}")
+    if workers == 1:
+        _waitress(make_app(), **({"sockets": [sock]} if sock else {"host": host, "port": port}))
+        return
+    sock = sock or bind(host, port)
+    parent = os.getpid()
+    children: dict[int, int] = {}  # pid → worker number
+
+    def start(number: int) -> None:
+        # Signals wait until the child has its own handlers: a SIGTERM caught in between by
+        # the parent's handler (inherited) would leave that child serving.
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        pid = os.fork()
+        if pid == 0:  # the worker: its own app and Index, opened after the fork
+            code = 1
+            try:
+                for s in STOP_SIGNALS:
+                    signal.signal(s, signal.SIG_DFL)
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+                die_with_parent(parent)
+                _waitress(make_app(), sockets=[sock])
+                code = 0
+            except BaseException as e:  # noqa: BLE001 - a worker reports and exits, never returns
+                print(f"vnsearch worker {number}: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
+            finally:
+                os._exit(code)
+        children[pid] = number
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+    stopping = False
+
+    def stop(signum, frame) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in list(children):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    previous = {s: signal.signal(s, stop) for s in STOP_SIGNALS}
+    try:
+        for number in range(workers):
+            start(number)
+        while children:
+            try:
+                pid, _ = os.wait()
+            except ChildProcessError:
+                break
+            number = children.pop(pid, None)
+            if number is not None and not stopping:
+                time.sleep(RESPAWN_PAUSE)
+                start(number)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        sock.close()
