@@ -374,8 +374,7 @@ def test_half_built_generations_are_cleared_and_reported(corpus, tmp_path):
 # --- 7. a damaged index --------------------------------------------------------------------
 
 def segment(index: Path) -> Path:
-    """A segment's postings file (segments are written as separate files, compound=False)."""
-    return max((index / Store(index).current()["generation"]).glob("*.pst"), key=lambda p: p.stat().st_size)
+    return next((index / Store(index).current()["generation"]).glob("*.seg"))
 
 
 def damage(how: str, index: Path) -> None:

@@ -110,3 +110,23 @@ def test_the_server_refuses_fewer_than_one_worker(workers):
 
     with pytest.raises(ValueError, match="workers must be at least 1"):
         serve(lambda: None, "127.0.0.1", 0, workers)
+
+
+def test_threads_of_one_process_search_one_index_at_once(tmp_path):
+    """waitress answers with several threads: concurrent searches (postings, stored fields, the
+    suggestion's vocabulary walk) must not share a file position (they did with compound=False)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from search.query import SearchRequest, open_index
+
+    from .test_robustness import big_corpus
+
+    index = tmp_path / "index"
+    reindex(big_corpus(tmp_path / "c", 150), index, workers=1)
+    queries = ["tỉnh ủy", "tinh uy hoi nghi", "bí thư", "tran quoc cuongg", '"hội nghị"', "kinh tế NOT đảng", ""]
+    with open_index(index) as ix:
+        expected = [ix.search(SearchRequest(q=q)).as_json() for q in queries]
+    with open_index(index) as ix, ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(lambda i: ix.search(SearchRequest(q=queries[i % len(queries)])).as_json(), range(280)))
+    strip = [{k: v for k, v in r.items() if k != "took_ms"} for r in expected]
+    assert [{k: v for k, v in r.items() if k != "took_ms"} for r in got] == [strip[i % len(queries)] for i in range(280)]

@@ -350,10 +350,9 @@ class WhooshBuild:
         if parallel and self.workers > 1:
             compound_words("Khởi động")  # load pyvi before forking, so the workers share it
             _pool_parent = os.getpid()
-            self.writer = self.ix.writer(procs=self.workers, multisegment=True, limitmb=128, batchsize=64,
-                                         compound=False)
+            self.writer = self.ix.writer(procs=self.workers, multisegment=True, limitmb=128, batchsize=64)
         else:
-            self.writer = self.ix.writer(limitmb=256, compound=False)
+            self.writer = self.ix.writer(limitmb=256)
         pending, self.pending = self.pending, []
         for doc, update in pending:
             self._write(doc, update)
