@@ -353,6 +353,13 @@ def facet_counts(ix: IndexArrays, facet: str, mask: np.ndarray) -> dict[str, int
     return {values[i]: int(counts[i]) for i in np.flatnonzero(counts)}
 
 
+def month_counts(ix: IndexArrays, mask: np.ndarray) -> dict[str, int]:
+    """"YYYY-MM" → number of documents under `mask` dated in that month (months with none
+    left out), and "" → the undated ones (when any)."""
+    months, counts = np.unique(ix.dates[mask] // 100, return_counts=True)
+    return {("" if m == 0 else f"{m // 100:04d}-{m % 100:02d}"): int(c) for m, c in zip(months.tolist(), counts.tolist())}
+
+
 def date_mask(ix: IndexArrays, low: int | None, high: int | None, undated: bool = False) -> np.ndarray:
     """Documents dated within [low, high] (YYYYMMDD ints, either open), and the undated
     ones too when `undated`."""
