@@ -514,7 +514,7 @@ def register_error_pages(app) -> None:
     from .limits import HOST_MESSAGE
 
     def wants_json() -> bool:
-        return request.path.startswith("/api/") or request.path == "/healthz"
+        return request.path.startswith("/api/") or request.path in ("/healthz", "/export.csv", "/export.jsonl")
 
     def error_page(code: int, title: str, message: str, error: str | None = None):
         """The error as JSON or as a page; the page builds no URL from the request (its Host
