@@ -337,7 +337,8 @@ def search_page():
     home = request.path == "/" and not request.args
     provinces = not home and request.args.get("view") == "provinces"
     try:
-        result = _index().search(SearchRequest(size=5) if home else replace(req, histogram=True))
+        chart = not home and current_app.config["RESULTS_CHART"]
+        result = _index().search(SearchRequest(size=5) if home else replace(req, histogram=chart))
     except (IndexMissing, StaleIndex, BackendUnavailable) as e:
         return _no_index(e)
     chips = [] if home else _chips(state, result, req)

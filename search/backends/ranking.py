@@ -356,8 +356,16 @@ def facet_counts(ix: IndexArrays, facet: str, mask: np.ndarray) -> dict[str, int
 def month_counts(ix: IndexArrays, mask: np.ndarray) -> dict[str, int]:
     """"YYYY-MM" → number of documents under `mask` dated in that month (months with none
     left out), and "" → the undated ones (when any)."""
-    months, counts = np.unique(ix.dates[mask] // 100, return_counts=True)
-    return {("" if m == 0 else f"{m // 100:04d}-{m % 100:02d}"): int(c) for m, c in zip(months.tolist(), counts.tolist())}
+    months = ix.dates[mask] // 100  # YYYYMM, 0 when undated
+    dated = months[months > 0]
+    out = {}
+    if dated.size:
+        low = int(dated.min())
+        counts = np.bincount(dated - low)  # a linear pass: no sort
+        out = {f"{(low + i) // 100:04d}-{(low + i) % 100:02d}": int(counts[i]) for i in np.flatnonzero(counts)}
+    if dated.size < months.size:
+        out[""] = int(months.size - dated.size)
+    return out
 
 
 def date_mask(ix: IndexArrays, low: int | None, high: int | None, undated: bool = False) -> np.ndarray:
