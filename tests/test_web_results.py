@@ -14,7 +14,7 @@ from search.facets import FACETS
 from search.query import Index, SearchRequest
 from web import create_app, views
 
-from .test_web import fake_result
+from .test_web import fake_result, fake_search  # noqa: F401 - fake_search is a fixture
 
 
 @pytest.fixture(scope="module")
@@ -196,33 +196,20 @@ def test_the_feed_is_atom_newest_first_with_absolute_links(client):
     assert first.tags[0].term == "Bắc Kạn" and first.summary
 
 
-def test_the_feed_escapes_titles_and_leaves_undated_articles_out(fake_search_feed):
+def test_the_feed_escapes_titles_and_leaves_undated_articles_out(fake_search):
     from search.query import Hit
 
     hits = [Hit(id="x/1", title="A <b>&</b> “B”", date="2024-01-02", province=None, province_2025=None,
                 secretary=None, source=None, url=None, score=1.0, snippet="<mark>a</mark> &lt;script&gt;"),
             Hit(id="x/2", title="undated", date=None, province=None, province_2025=None,
                 secretary=None, source=None, url=None, score=1.0, snippet="")]
-    r = fake_search_feed(fake_result(total=2, hits=hits)).get("/feed?q=<b>")
+    r = fake_search(fake_result(total=2, hits=hits)).get("/feed?q=<b>")
     feed = feedparser.parse(r.get_data())
     assert not feed.bozo
     assert [e.title for e in feed.entries] == ["A <b>&</b> “B”"]
     assert feed.entries[0].summary == "a <script>"
     assert feed.feed.title == "vnsearch: “<b>”"
     assert b"<b>" not in r.get_data()  # escaped in the XML
-
-
-@pytest.fixture
-def fake_search_feed(monkeypatch, shared_seed_index):
-    box = {}
-    monkeypatch.setattr(Index, "search", lambda index, request: box["result"])
-    client = create_app({"INDEX_DIR": str(shared_seed_index), "TESTING": True}).test_client()
-
-    def answer(result):
-        box["result"] = result
-        return client
-
-    return answer
 
 
 def test_a_bad_feed_request_is_a_page_in_vietnamese(client):
