@@ -250,18 +250,18 @@ def _chart(result, state) -> dict | None:
     kept = _hidden(state, "from", "to", "page")
     for i, (period, n) in enumerate(periods):
         if unit == "year":
-            first, last, label = f"{period}-01-01", f"{period}-12-31", f"Năm {period}"
+            first, last, label, short = f"{period}-01-01", f"{period}-12-31", f"Năm {period}", period
         else:
             y, m = int(period[:4]), int(period[5:])
             first, last = f"{period}-01", f"{period}-{calendar.monthrange(y, m)[1]:02d}"
-            label = f"Tháng {m}/{y}"
+            label, short = f"Tháng {m}/{y}", f"{m}/{y}"
         height = round(n / top * (CHART_HEIGHT - 4), 1) if n else 0
-        bars.append({"label": label, "count": n, "href": _href(kept, **{"from": first, "to": last}),
+        bars.append({"label": label, "short": short, "count": n, "href": _href(kept, **{"from": first, "to": last}),
                      "x": round(i * width, 1), "width": round(max(width - 2, 1), 1),
                      "y": round(CHART_HEIGHT - height, 1), "height": height})
     peak = max(bars, key=lambda b: b["count"])
     return {"unit": unit, "bars": bars, "peak": peak, "width": CHART_WIDTH, "height": CHART_HEIGHT,
-            "first": bars[0]["label"], "last": bars[-1]["label"],
+            "first": bars[0]["short"], "last": bars[-1]["short"],
             "undated": result.histogram.get(UNDATED, 0) or result.undated,
             "undated_href": _undated_href(state) if result.undated else None}
 
