@@ -1,4 +1,4 @@
-"""The blueprint: search page, article page, JSON API, health check.
+"""The blueprint: search page, article page, JSON API, exports, feeds, health check.
 
 Every URL a page links to (facet toggles, chips, pages, sort) is built here; the templates
 only render what they are given. The facets, their labels and how a typed value names one
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from html import unescape
 from dataclasses import replace
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -478,8 +479,6 @@ def feed():
 
 def _plain(snippet_html: str) -> str:
     """A snippet's text without its <mark> tags (it is escaped again in the feed)."""
-    from html import unescape
-
     return unescape(re.sub(r"</?mark>", "", snippet_html))
 
 
