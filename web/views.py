@@ -13,9 +13,9 @@ from html import unescape
 from dataclasses import replace
 from datetime import datetime, timezone
 from functools import lru_cache
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote_plus, urlencode, urlsplit
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, current_app, g, jsonify, render_template, request, stream_with_context, url_for
 from werkzeug.exceptions import BadHost, HTTPException
 
 from search.backends import UNDATED
@@ -70,7 +70,21 @@ def _href(state: list[tuple[str, str]], **changes) -> str:
     for k, v in changes.items():
         if v is not None:
             pairs.extend((k, x) for x in (v if isinstance(v, list) else [v]))
-    return url_for("views.search_page") + ("?" + urlencode(pairs) if pairs else "")
+    return _search_path() + ("?" + "&".join(_pair(k, v) for k, v in pairs) if pairs else "")
+
+
+def _search_path() -> str:
+    """url_for the search page, built once per request (a page links to it hundreds of times)."""
+    path = g.get("search_path")
+    if path is None:
+        path = g.search_path = url_for("views.search_page")
+    return path
+
+
+@lru_cache(maxsize=4096)
+def _pair(name: str, value: str) -> str:
+    """One "name=value" of a query string, as urlencode writes it."""
+    return f"{quote_plus(name)}={quote_plus(value)}"
 
 
 def _hidden(state, *without: str) -> list[tuple[str, str]]:
