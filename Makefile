@@ -8,7 +8,7 @@ PORT ?= 5000
 CORPUS ?= corpus
 INDEX ?= index
 
-.PHONY: run test install install-test chromium opensearch-node reindex bench clean
+.PHONY: run test install install-test chromium opensearch-node axe reindex bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,11 +68,26 @@ $(OPENSEARCH_NODE)/target/.built: $(OPENSEARCH_NODE)/pom.xml $(wildcard $(OPENSE
 	rm -rf $(OPENSEARCH_NODE)/target/cds-home
 	touch $@
 
-test: install-test chromium opensearch-node
+# The browser tests check every page type with axe-core, from the npm registry, at the version
+# tools/axe/package-lock.json pins (installed into tools/axe/node_modules). Without npm those
+# checks are skipped and say why.
+AXE := tools/axe/node_modules/axe-core/axe.min.js
+ifneq ($(shell command -v npm >/dev/null 2>&1 && echo yes),)
+axe: $(AXE)
+else
+axe:
+	@echo "npm not found: the accessibility checks (axe-core) will be skipped" >&2
+endif
+
+$(AXE): tools/axe/package.json tools/axe/package-lock.json
+	cd tools/axe && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: install-test chromium opensearch-node axe
 	$(BIN)/python -m pytest
 
 bench: install-test
 	$(BIN)/python bench/relevance.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info $(OPENSEARCH_NODE)/target
+	rm -rf $(VENV) build *.egg-info $(OPENSEARCH_NODE)/target tools/axe/node_modules

@@ -157,7 +157,11 @@ _SEARCH_OPTIONS = {"from": "--from", "to": "--to", "sort": "--sort", "page": "--
 @click.option("--size", default="10", show_default=True, help="Results per page, at most 100.")
 @click.option("--exact", is_flag=True, help="Search as typed: never show a correction's results instead.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (the shape of /api/search).")
-def search_command(query, index_dir, backend, date_from, date_to, sort, page, size, exact, as_json, **facet_values):
+@click.option("--format", "export_format", type=click.Choice(["csv", "jsonl"]), default=None,
+              help="Print every result (all pages, at most 10,000; --page/--size ignored) as CSV "
+                   "(UTF-8 with BOM) or JSON Lines: the rows of /export.csv and /export.jsonl.")
+def search_command(query, index_dir, backend, date_from, date_to, sort, page, size, exact, as_json, export_format,
+                   **facet_values):
     """Search the index; an empty QUERY lists every article, newest first."""
     from .query import Index, request_from_params
 
@@ -167,6 +171,12 @@ def search_command(query, index_dir, backend, date_from, date_to, sort, page, si
     try:
         request = request_from_params(params.get, lambda name: list(facet_values.get(name) or ()))
         with Index(backend or index_dir) as index:
+            if export_format:
+                from .export import hits, lines
+
+                for line in lines(hits(index, request), export_format):
+                    click.echo(line, nl=False)
+                return
             result = index.search(request)
     except BadQuery as e:
         raise _usage_error(e, options) from None

@@ -62,6 +62,8 @@ class SearchRequest:
     page: int = 1
     size: int = 10
     autocorrect: bool = True  # show a corrected query's results when the typed one finds none
+    histogram: bool = False  # count the results by month too (SearchResult.histogram)
+    snippets: bool = True  # highlight the hits (exports and feeds of titles need none)
 
 
 @dataclass
@@ -107,11 +109,14 @@ class SearchResult:
     exact: int = 0  # how many of `total` have the words as written (all of them unless `loose`)
     undated: int = 0  # articles a date range left out because they have no date
     filters: dict[str, list[str]] = field(default_factory=dict)  # canonical, for the UI
+    # "YYYY-MM" → results dated that month, "" → undated ones (when `histogram` was asked)
+    histogram: dict[str, int] = field(default_factory=dict)
 
     def as_json(self) -> dict:
         """The documented JSON shape (ARCHITECTURE.md)."""
         out = asdict(self)
         out.pop("filters")
+        out.pop("histogram")
         for hit in out["hits"]:
             hit.pop("title_html")
         return out
@@ -223,8 +228,10 @@ def _value(stored: Mapping[str, Any], name: str) -> Any:
     return None if v in (None, "", UNKNOWN) else v
 
 
-def _hit(stored: Mapping[str, Any], score: float, terms) -> Hit:
+def _hit(stored: Mapping[str, Any], score: float, terms, snippets: bool = True) -> Hit:
     body, title = stored.get("body", ""), stored.get("title", "")
+    if not snippets:
+        body, title, terms = "", title, NO_TERMS
     return Hit(
         id=stored["id"], title=title, date=_value(stored, "date"),
         province=_value(stored, "province"), province_2025=_value(stored, "province_2025"),
@@ -331,7 +338,8 @@ class Index:
             counted[name] = replace(counted[name], undated=True)
         sort = "newest" if parsed.empty and request.sort == "relevance" else request.sort
         spec = SearchSpec(parsed, querylang.require_all(parsed), allowed, facets=counted, sort=sort,
-                          offset=(request.page - 1) * request.size, limit=request.size)
+                          offset=(request.page - 1) * request.size, limit=request.size,
+                          histogram=replace(allowed, undated=True) if request.histogram else None)
         found, relaxed = _run(backend, spec)
         loose, exact_total = False, found.total
         if parsed.accented and found.total < MIN_EXACT:
@@ -351,12 +359,13 @@ class Index:
         if allowed.dated and not want_undated and dated_facets:
             undated = found.facets.get(dated_facets[0], {}).get(UNKNOWN, 0)
         terms = querylang.highlight_terms(parsed)
-        hits = [_hit(m.doc, m.score, terms) for m in found.hits]
+        hits = [_hit(m.doc, m.score, terms, request.snippets) for m in found.hits]
         facets = {name: _facet_values(name, found.facets.get(name, {}), filters.get(name, []))
                   for name in FACETS}
         took = round((time.perf_counter() - started) * 1000, 2)
         return SearchResult(request.q, found.total, request.page, request.size, took, hits, facets,
-                            suggestion, corrected, loose, exact_total if loose else found.total, undated, filters)
+                            suggestion, corrected, loose, exact_total if loose else found.total, undated, filters,
+                            found.histogram)
 
     def _filters(self, backend: Backend, request: SearchRequest, parsed) -> dict[str, list[str]]:
         """Facet → indexed values, from the request's filters and the query's (province:…);

@@ -204,7 +204,8 @@ def test_matches_totals_and_facets(world, q, filters):
         parsed = dataclasses.replace(parsed, loose=True)
     require_all = querylang.require_all(parsed)
     facet_filters = {name: filters.without(name) for name in FACETS}
-    found = backend.search(SearchSpec(parsed, require_all, filters, facet_filters, limit=0))
+    by_month = dataclasses.replace(filters, undated=True)  # as search/query.py asks for the chart
+    found = backend.search(SearchSpec(parsed, require_all, filters, facet_filters, limit=0, histogram=by_month))
     matched = truth.matched(parsed, require_all)
     assert found.matched == len(matched)
     expected = {d for d in matched if truth.passes(d, filters)}
@@ -213,6 +214,8 @@ def test_matches_totals_and_facets(world, q, filters):
     for name, under in facet_filters.items():
         counts = Counter(truth.docs[d][name] for d in matched if truth.passes(d, under))
         assert found.facets[name] == dict(counts), name
+    months = Counter(truth.docs[d]["date"][:7] for d in matched if truth.passes(d, by_month))
+    assert found.histogram == dict(months)  # "YYYY-MM" and UNDATED ("") for the undated
     if found.total:
         hits = _all(backend, parsed, require_all, filters)
         assert {m.doc["id"] for m in hits} == expected
@@ -228,6 +231,11 @@ def test_relevance_pages_are_slices_of_one_ranking(world, q):
     for offset, limit in ((0, 3), (3, 3), (5, 10), (len(everything) - 1, 5), (len(everything), 5)):
         page = backend.search(SearchSpec(parsed, querylang.require_all(parsed), offset=offset, limit=limit))
         assert [m.doc["id"] for m in page.hits] == [m.doc["id"] for m in everything[offset:offset + limit]]
+
+
+def test_no_histogram_unless_asked(world):
+    backend, _ = world
+    assert backend.search(SearchSpec(querylang.parse(""), limit=0)).histogram == {}
 
 
 @pytest.mark.parametrize("sort", ["newest", "oldest"])

@@ -84,6 +84,19 @@ def test_search_json_matches_the_api(runner, seed_index):
     assert cli_out == api_out
 
 
+@pytest.mark.parametrize("fmt, path", [("csv", "/export.csv"), ("jsonl", "/export.jsonl")])
+def test_search_format_prints_the_rows_of_the_web_export(runner, seed_index, fmt, path):
+    from web import create_app
+
+    result = runner.invoke(cli, ["search", "tinh uy", "--index", str(seed_index), "--format", fmt,
+                                 "--sort", "newest", "--page", "2", "--size", "1"])
+    assert result.exit_code == 0, result.output
+    web = create_app({"INDEX_DIR": str(seed_index), "TESTING": True}).test_client().get(
+        f"{path}?q=tinh+uy&sort=newest").get_data(as_text=True)
+    assert result.stdout_bytes.decode() == web  # every result, not page 2 of size 1; the CSV with its BOM
+    assert len(web.splitlines()) == 5 + (fmt == "csv")
+
+
 def test_search_before_any_index_says_what_to_do(runner, tmp_path):
     result = runner.invoke(cli, ["search", "x", "--index", str(tmp_path / "none")])
     assert result.exit_code == 1

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from bs4 import BeautifulSoup
 
-from search.query import FacetValue, Index, SearchResult
+from search.query import FacetValue, Hit, Index, SearchResult
 from web import create_app, views
 
 from .conftest import DIEN_BIEN
@@ -80,7 +80,7 @@ def test_search_page_shows_marks_and_province_facet(client):
     assert f"<mark>{CCUONG}</mark>" in r.get_data(as_text=True)
     assert set(facet_links(soup, "province")) == {"Điện Biên", "Bắc Kạn", "Lạng Sơn"}
     assert soup.select_one("[role=search] input[name=q]")["value"] == CCUONG
-    assert re.fullmatch(r"Tìm thấy 4 kết quả \(0,\d\d giây\)", soup.select_one("[role=status]").text)
+    assert re.fullmatch(r"Kết quả 1–4 trong 4 \((< 0,01|0,\d\d) giây\)", soup.select_one("[role=status]").text)
 
 
 def test_search_box_is_labelled_and_keeps_the_filters_but_not_the_page(client):
@@ -94,10 +94,24 @@ def test_search_box_is_labelled_and_keeps_the_filters_but_not_the_page(client):
     assert soup.html["lang"] == "vi"
 
 
-def test_status_count_and_time_in_vietnamese(fake_search):
-    soup = page(fake_search(fake_result(total=1234, took_ms=52.3)).get("/search?q=x"))
-    status = soup.select_one("[role=status]")
-    assert status.text == "Tìm thấy 1.234 kết quả (0,05 giây)"
+def _hits(n):
+    return [Hit(id=f"d{i}", title=f"Bài {i}", date=None, province=None, province_2025=None, secretary=None,
+                source=None, url=None, score=1.0, snippet="") for i in range(n)]
+
+
+@pytest.mark.parametrize("total, page_, took, status", [
+    (1234, 1, 52.3, "Kết quả 1–10 trong 1.234 (0,05 giây)"),
+    (772, 3, 52.3, "Kết quả 21–30 trong 772 (0,05 giây)"),
+    (25, 3, 9.99, "Kết quả 21–25 trong 25 (< 0,01 giây)"),
+    (1234, 200, 10.0, "1.234 kết quả (0,01 giây)"),  # a page past the last
+    (0, 1, 3.0, "Không có kết quả nào (< 0,01 giây)"),
+])
+def test_status_line_in_vietnamese(fake_search, total, page_, took, status):
+    shown = min(10, max(0, total - (page_ - 1) * 10))
+    result = fake_result(total=total, page=page_, took_ms=took, hits=_hits(shown))
+    soup = page(fake_search(result).get(f"/search?q=x&page={page_}"))
+    assert soup.select_one("[role=status]").text == status
+    assert (soup.select_one("form.sort") is not None) == (total > 0)  # no sort menu without results
 
 
 def test_a_hit_shows_date_province_secretary_outlet_and_snippet(tmp_path):
@@ -233,7 +247,7 @@ def test_date_range_filters_and_sort_orders(client):
 
 def test_an_empty_query_browses_newest_first(client):
     soup = page(client.get("/search"))
-    assert soup.select_one("[role=status]").text.startswith("Tìm thấy 5 kết quả")
+    assert soup.select_one("[role=status]").text.startswith("Kết quả 1–5 trong 5 ")
     assert soup.select_one("select#sort option[selected]")["value"] == "newest"
 
 
@@ -289,7 +303,11 @@ def test_empty_state_helps(client):
     links = {a.text: a["href"] for a in empty.select("a")}
     assert query(links["bỏ các bộ lọc"]) == {"q": ["xqzwv"]}
     assert query(links["xem tất cả bài viết"]) == {}
-    assert soup.select_one("[role=status]").text.startswith("Tìm thấy 0 kết quả")
+    assert soup.select_one("[role=status]").text.startswith("Không có kết quả nào (")
+    assert soup.select_one("form.sort") is None
+    tips = {a.text: query(a["href"]) for a in empty.select("a")}
+    assert tips["bi thu tinh uy"] == {"q": ["bi thu tinh uy"]}
+    assert tips['"hội nghị ban chấp hành"'] == {"q": ['"hội nghị ban chấp hành"']}
 
 
 def test_home_page_lists_latest(client):

@@ -53,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
         INDEX_DIR=os.environ.get("VNSEARCH_INDEX", "index"),  # a folder, or a backend location
         GC_FREEZE=True,
         JSON_AS_ASCII=False,
+        RESULTS_CHART=True,  # the results by month above the hits (False: no date histogram is asked)
     )
     if config:
         app.config.from_mapping(config)

@@ -1,4 +1,4 @@
-"""The blueprint: search page, article page, JSON API, health check.
+"""The blueprint: search page, article page, JSON API, exports, feeds, health check.
 
 Every URL a page links to (facet toggles, chips, pages, sort) is built here; the templates
 only render what they are given. The facets, their labels and how a typed value names one
@@ -7,16 +7,22 @@ come from the registry (``search/facets.py``); this module never canonicalises.
 
 from __future__ import annotations
 
+import calendar
 import re
+from html import unescape
+from dataclasses import replace
+from datetime import datetime, timezone
 from functools import lru_cache
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote_plus, urlencode, urlsplit
 
-from flask import Blueprint, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, jsonify, render_template, request, stream_with_context, url_for
 from werkzeug.exceptions import BadHost, HTTPException
 
+from search.backends import UNDATED
 from search.errors import BackendUnavailable, BadQuery, IndexDamaged, IndexMissing, StaleIndex, UnknownDocument
 from search.facets import FACETS, MAX_VALUES, UNKNOWN_LABEL, Facet
 from search.gazetteer import key
+from search.export import EXPORT_MAX, hits as export_hits, lines as export_lines
 from search.query import MAX_QUERY_CHARS, Index, SearchRequest, request_from_params
 from search.text import nfc
 
@@ -43,7 +49,12 @@ def _index() -> Index:
 
 
 def _state_keys() -> tuple[str, ...]:
-    return ("q", *FACETS, "from", "to", "sort", "size", "exact")
+    return ("q", *FACETS, "from", "to", "sort", "size", "exact", "view", "units", "order")
+
+
+def _search_keys() -> tuple[str, ...]:
+    """The parameters that choose the results (not how the page shows them)."""
+    return ("q", *FACETS, "from", "to", "sort", "exact")
 
 
 # --- URLs of the search state --------------------------------------------------------------
@@ -59,7 +70,21 @@ def _href(state: list[tuple[str, str]], **changes) -> str:
     for k, v in changes.items():
         if v is not None:
             pairs.extend((k, x) for x in (v if isinstance(v, list) else [v]))
-    return url_for("views.search_page") + ("?" + urlencode(pairs) if pairs else "")
+    return _search_path() + ("?" + "&".join(_pair(k, v) for k, v in pairs) if pairs else "")
+
+
+def _search_path() -> str:
+    """url_for the search page, built once per request (a page links to it hundreds of times)."""
+    path = g.get("search_path")
+    if path is None:
+        path = g.search_path = url_for("views.search_page")
+    return path
+
+
+@lru_cache(maxsize=4096)
+def _pair(name: str, value: str) -> str:
+    """One "name=value" of a query string, as urlencode writes it."""
+    return f"{quote_plus(name)}={quote_plus(value)}"
 
 
 def _hidden(state, *without: str) -> list[tuple[str, str]]:
@@ -201,6 +226,109 @@ def _request() -> SearchRequest:
     return request_from_params(request.args.get, request.args.getlist)
 
 
+# --- results over time, by province ---------------------------------------------------------
+
+CHART_MONTHS = 36  # a span of more months is drawn by year
+CHART_WIDTH, CHART_HEIGHT = 720, 120  # the SVG's viewBox; it scales to the page's width
+
+
+def _periods(histogram: dict[str, int]) -> tuple[str, list[tuple[str, int]]]:
+    """("month" or "year", every period from the first dated one to the last with its count)."""
+    months = sorted(k for k in histogram if k != UNDATED)
+    if not months:
+        return "month", []
+    first, last = (int(months[0][:4]), int(months[0][5:])), (int(months[-1][:4]), int(months[-1][5:]))
+    span = (last[0] - first[0]) * 12 + last[1] - first[1] + 1
+    if span > CHART_MONTHS:
+        years: dict[str, int] = {}
+        for k, n in histogram.items():
+            if k != UNDATED:
+                years[k[:4]] = years.get(k[:4], 0) + n
+        return "year", [(str(y), years.get(str(y), 0)) for y in range(first[0], last[0] + 1)]
+    out, (y, m) = [], first
+    for _ in range(span):
+        key_ = f"{y:04d}-{m:02d}"
+        out.append((key_, histogram.get(key_, 0)))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return "month", out
+
+
+def _chart(result, state) -> dict | None:
+    """The results by month (or year): bars with their size, label and the URL that narrows
+    the date range to them, and the undated articles beside them."""
+    unit, periods = _periods(result.histogram)
+    if not periods:
+        return None
+    top = max(n for _, n in periods) or 1
+    width = CHART_WIDTH / len(periods)
+    bars = []
+    kept = _hidden(state, "from", "to", "page")
+    for i, (period, n) in enumerate(periods):
+        if unit == "year":
+            first, last, label, short = f"{period}-01-01", f"{period}-12-31", f"Năm {period}", period
+        else:
+            y, m = int(period[:4]), int(period[5:])
+            first, last = f"{period}-01", f"{period}-{calendar.monthrange(y, m)[1]:02d}"
+            label, short = f"Tháng {m}/{y}", f"{m}/{y}"
+        height = round(n / top * (CHART_HEIGHT - 4), 1) if n else 0
+        bars.append({"label": label, "short": short, "count": n, "href": _href(kept, **{"from": first, "to": last}),
+                     "x": round(i * width, 1), "width": round(max(width - 2, 1), 1),
+                     "y": round(CHART_HEIGHT - height, 1), "height": height})
+    peak = max(bars, key=lambda b: b["count"])
+    return {"unit": unit, "bars": bars, "peak": peak, "width": CHART_WIDTH, "height": CHART_HEIGHT,
+            "first": bars[0]["short"], "last": bars[-1]["short"],
+            "undated": result.histogram.get(UNDATED, 0) or result.undated,
+            "undated_href": _undated_href(state) if result.undated else None}
+
+
+UNITS = {"province": "63 tỉnh, thành (trước 2025)", "province_2025": "34 tỉnh, thành (sau sáp nhập 2025)"}
+ORDERS = {"count": "Nhiều bài nhất", "name": "Tên A–Z"}
+
+
+def _province_view(result, state) -> dict:
+    """Every province (the 63, or 2025's 34) with its count and the URL that filters by it,
+    sortable by count or by name; the links that switch the units and the order."""
+    units = request.args.get("units") if request.args.get("units") in UNITS else "province"
+    order = request.args.get("order") if request.args.get("order") in ORDERS else "count"
+    facet = FACETS[units]
+    counts = {key(fv.value): fv for fv in result.facets.get(units, [])}
+    rows = []
+    for name in _known_names(facet):
+        fv = counts.get(key(name))
+        rows.append({"name": name, "count": fv.count if fv else 0, "selected": bool(fv and fv.selected),
+                     "href": _toggle(state, units, name)})
+    rows.sort(key=lambda r: (-r["count"], key(r["name"])) if order == "count" else key(r["name"]))
+    return {"units": units, "label": facet.label, "rows": rows,
+            "unit_links": [{"label": label, "current": u == units, "href": _href(state, units=u, page=None)}
+                           for u, label in UNITS.items()],
+            "order_links": [{"label": label, "current": o == order, "href": _href(state, order=o, page=None)}
+                            for o, label in ORDERS.items()],
+            "max": max((r["count"] for r in rows), default=0) or 1}
+
+
+def _status(result) -> str:
+    """"Kết quả 21–30 trong 772 (0,05 giây)"."""
+    took = "< 0,01" if result.took_ms < 10 else vn_seconds(result.took_ms)
+    if not result.hits:
+        return f"Không có kết quả nào ({took} giây)" if not result.total else \
+            f"{vn_int(result.total)} kết quả ({took} giây)"
+    first = (result.page - 1) * result.size + 1
+    return f"Kết quả {vn_int(first)}–{vn_int(first + len(result.hits) - 1)} trong {vn_int(result.total)} ({took} giây)"
+
+
+def _links(state) -> dict:
+    """The feed, the exports and the province view of these results."""
+    searched = [(k, v) for k, v in state if k in _search_keys()]
+    query = ("?" + urlencode(searched)) if searched else ""
+    return {"feed": url_for("views.feed") + query, "csv": url_for("views.export_csv") + query,
+            "jsonl": url_for("views.export_jsonl") + query,
+            "provinces": _href(state, view="provinces", page=None),
+            "list": _href(state, view=None, units=None, order=None)}
+
+
+TIPS = ("bi thu tinh uy", "UBND", '"hội nghị ban chấp hành"')  # zero-result tips, as searches
+
+
 # --- pages ---------------------------------------------------------------------------------
 
 def _no_index(error: Exception):
@@ -222,8 +350,10 @@ def search_page():
         return render_template("search.html", error=_bad_query_message(e, q),
                                restart_href=_href([], q=q[:MAX_QUERY_CHARS] or None), **ctx), 400
     home = request.path == "/" and not request.args
+    provinces = not home and request.args.get("view") == "provinces"
     try:
-        result = _index().search(SearchRequest(size=5) if home else req)
+        chart = not home and current_app.config["RESULTS_CHART"]
+        result = _index().search(SearchRequest(size=5) if home else replace(req, histogram=chart))
     except (IndexMissing, StaleIndex, BackendUnavailable) as e:
         return _no_index(e)
     chips = [] if home else _chips(state, result, req)
@@ -237,7 +367,9 @@ def search_page():
         clear_href=_href(_hidden(state, *FACETS, "from", "to")),
         first_page_href=_href(state) if result.total and not result.hits else None,
         last_page=_last_page(result), first_number=(result.page - 1) * result.size + 1,
-        browse_href=_href([]), **ctx)
+        browse_href=_href([]), status=_status(result), chart=None if home else _chart(result, state),
+        province_view=_province_view(result, state) if provinces else None,
+        links=None if home else _links(state), tips=[{"q": t, "href": _href([], q=t)} for t in TIPS], **ctx)
 
 
 def _undated_href(state) -> str | None:
@@ -299,6 +431,71 @@ def api_search():
     return jsonify(result.as_json())
 
 
+def _export(format: str, mimetype: str, suffix: str):
+    """Every result of the /api/search parameters (at most EXPORT_MAX), streamed as rows."""
+    try:
+        req = _request()
+        index = _index()
+        index.backend  # noqa: B018 - open it now, so that a missing index is a 503, not a broken stream
+    except BadQuery as e:
+        return jsonify(error=str(e)), 400
+    except (IndexMissing, StaleIndex, BackendUnavailable) as e:
+        return jsonify(error=str(e)), 503
+    body = stream_with_context(export_lines(export_hits(index, req, EXPORT_MAX), format))
+    return Response(body, mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="vnsearch.{suffix}"'})
+
+
+@bp.get("/export.csv")
+def export_csv():
+    return _export("csv", "text/csv", "csv")
+
+
+@bp.get("/export.jsonl")
+def export_jsonl():
+    return _export("jsonl", "application/x-ndjson", "jsonl")
+
+
+FEED_ENTRIES = 20
+
+
+def _feed_title(state) -> str:
+    parts = [f"“{v}”" for k, v in state if k == "q"]
+    parts += [f"{FACETS[k].label}: {v}" for k, v in state if k in FACETS]
+    parts += [f"{'từ' if k == 'from' else 'đến'} {v}" for k, v in state if k in ("from", "to")]
+    return "vnsearch: " + (", ".join(parts) if parts else "bài viết mới nhất")
+
+
+@bp.get("/feed")
+def feed():
+    """An Atom feed of a search: its newest dated articles (undated ones are left out: an
+    entry needs a date)."""
+    state = [(k, v) for k, v in _state() if k in _search_keys() and k != "sort"]
+    try:
+        req = replace(_request(), sort="newest", page=1, size=FEED_ENTRIES)
+        result = _index().search(req)
+    except BadQuery as e:
+        return render_template("error.html", code=400, title="Yêu cầu không hợp lệ",
+                               message=_bad_query_message(e, request.args.get("q", ""))), 400
+    except (IndexMissing, StaleIndex, BackendUnavailable) as e:
+        return _no_index(e)
+    entries = [{"title": h.title or h.id, "id": f"tag:vnsearch,2024:doc/{h.id}",
+                "href": url_for("views.document_page", doc_id=h.id, _external=True),
+                "updated": f"{h.date}T00:00:00+07:00", "summary": _plain(h.snippet),
+                "province": h.province, "source": h.source} for h in result.hits if h.date]
+    query = ("?" + urlencode(state)) if state else ""
+    updated = entries[0]["updated"] if entries else datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    xml = render_template("feed.xml", title=_feed_title(state), entries=entries, updated=updated,
+                          self_href=url_for("views.feed", _external=True) + query,
+                          page_href=url_for("views.search_page", _external=True) + query)
+    return Response(xml, mimetype="application/atom+xml")
+
+
+def _plain(snippet_html: str) -> str:
+    """A snippet's text without its <mark> tags (it is escaped again in the feed)."""
+    return unescape(re.sub(r"</?mark>", "", snippet_html))
+
+
 @bp.get("/api/doc/<path:doc_id>")
 def api_document(doc_id: str):
     try:
@@ -331,7 +528,7 @@ def register_error_pages(app) -> None:
     from .limits import HOST_MESSAGE
 
     def wants_json() -> bool:
-        return request.path.startswith("/api/") or request.path == "/healthz"
+        return request.path.startswith("/api/") or request.path in ("/healthz", "/export.csv", "/export.jsonl")
 
     def error_page(code: int, title: str, message: str, error: str | None = None):
         """The error as JSON or as a page; the page builds no URL from the request (its Host

@@ -31,9 +31,10 @@ if TYPE_CHECKING:
     from ..querylang import ParsedQuery
 
 __all__ = ["STORED_FIELDS", "Filters", "SearchSpec", "Match", "Matches", "Backend", "Writer", "Build",
-           "open_backend", "open_writer", "SCHEMES", "SORTS"]
+           "open_backend", "open_writer", "SCHEMES", "SORTS", "UNDATED"]
 
 SORTS = ("relevance", "newest", "oldest")
+UNDATED = ""  # the key of the undated documents in Matches.histogram
 # Fields every backend stores and shows but does not search, besides id, hash, title, body,
 # date and the facet columns.
 STORED_FIELDS = ("source", "url", "outlet", "conference", "term", "author")
@@ -74,7 +75,8 @@ class SearchSpec:
     and `total` are under `filters`; each facet in `facets` is counted under its own
     Filters. `sort` is "relevance" (score, then index order), "newest" or "oldest" (date,
     undated last, then index order). `offset`/`limit` select the hits to return (`limit`
-    0: counts only)."""
+    0: counts only). `histogram`: when given, the documents under these Filters are also
+    counted by month (a date histogram, :attr:`Matches.histogram`)."""
 
     query: ParsedQuery
     require_all: bool = True
@@ -83,6 +85,7 @@ class SearchSpec:
     sort: str = "relevance"
     offset: int = 0
     limit: int = 10
+    histogram: Filters | None = None
 
 
 @dataclass
@@ -101,12 +104,14 @@ class Matches:
 
     `matched`: documents the query matches before any filter (0 tells the caller to relax
     an all-words query); `total`: under the filters; `facets`: facet → value → count, values
-    with no document left out."""
+    with no document left out; `histogram` (when the spec asked for one): "YYYY-MM" → count,
+    months with no document left out, and ``UNDATED`` → the undated documents (when any)."""
 
     matched: int
     total: int
     hits: list[Match]
     facets: dict[str, dict[str, int]]
+    histogram: dict[str, int] = field(default_factory=dict)
 
 
 @runtime_checkable

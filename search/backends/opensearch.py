@@ -56,7 +56,7 @@ from ..schema import SCHEMA_VERSION
 from ..scoring import B, COMPOUND, EXACT, FIELD_BOOST, FOLDED_WHEN_EXACT, K1, TEXT_FIELDS, all_streams, idf, stream
 from ..store import process_alive
 from ..text import edit_distance, fold, normalize_token
-from . import Filters, Match, Matches, SearchSpec
+from . import UNDATED, Filters, Match, Matches, SearchSpec
 # The related articles' choice of words, shared with the embedded engine (one definition).
 from .ranking import COMMON_SHARE, TELLING_TERMS, TITLE_TELLS, _telling
 
@@ -336,6 +336,17 @@ def filter_of(filters: Filters) -> dict | None:
     return {"bool": {"filter": clauses}} if clauses else None
 
 
+def _histogram(agg: dict) -> dict[str, int]:
+    """Matches.histogram from the month buckets (keys YYYYMM00) and the undated count."""
+    out = {}
+    for b in agg["months"]["buckets"]:
+        month = int(b["key"]) // 100
+        out[f"{month // 100:04d}-{month % 100:02d}"] = b["doc_count"]
+    if agg["undated"]["doc_count"]:
+        out[UNDATED] = agg["undated"]["doc_count"]
+    return out
+
+
 SORTS = {
     "relevance": [{"_score": "desc"}, {"seq": "asc"}],
     "newest": [{"date_num": {"order": "desc", "missing": "_last"}}, {"seq": "asc"}],
@@ -385,6 +396,10 @@ class OpenSearchBackend:
         for facet, filters in spec.facets.items():
             aggs[facet] = {"filter": filter_of(filters) or {"match_all": {}},
                            "aggs": {"values": {"terms": {"field": facet, "size": FACET_SIZE}}}}
+        if spec.histogram is not None:  # date_num is YYYYMMDD: buckets of 100 are months
+            aggs["_histogram"] = {"filter": filter_of(spec.histogram) or {"match_all": {}}, "aggs": {
+                "months": {"histogram": {"field": "date_num", "interval": 100, "min_doc_count": 1}},
+                "undated": {"missing": {"field": "date_num"}}}}
         body: dict[str, Any] = {"query": query_of(spec.query, spec.require_all), "aggs": aggs,
                                 "from": spec.offset if spec.limit > 0 else 0, "size": max(spec.limit, 0),
                                 "track_total_hits": True, "track_scores": True,
@@ -397,7 +412,8 @@ class OpenSearchBackend:
         facets = {facet: {b["key"]: b["doc_count"] for b in result[facet]["values"]["buckets"]}
                   for facet in spec.facets}
         hits = [Match(_stored(h["_source"]), float(h["_score"] or 0.0)) for h in found["hits"]["hits"]]
-        return Matches(result["_matched"]["doc_count"], found["hits"]["total"]["value"], hits, facets)
+        histogram = _histogram(result["_histogram"]) if spec.histogram is not None else {}
+        return Matches(result["_matched"]["doc_count"], found["hits"]["total"]["value"], hits, facets, histogram)
 
     def _get(self, doc_id: str) -> dict | None:
         found = self._search({"query": {"term": {"id": doc_id}}, "size": 1}, search_type="query_then_fetch")

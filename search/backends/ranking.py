@@ -375,6 +375,25 @@ def facet_counts(ix: IndexArrays, facet: str, mask: np.ndarray) -> dict[str, int
     return {values[i]: int(counts[i]) for i in np.flatnonzero(counts)}
 
 
+def _month_codes(ix: IndexArrays) -> tuple[np.ndarray, list[str]]:
+    """Each document's month as a code, and the codes' "YYYY-MM" ("" when undated); made
+    once per opened index, like the facet columns."""
+    cached = getattr(ix, "_month_codes", None)
+    if cached is None:
+        months, codes = np.unique(ix.dates // 100, return_inverse=True)
+        cached = (codes.astype(np.int32), ["" if m == 0 else f"{m // 100:04d}-{m % 100:02d}" for m in months.tolist()])
+        ix._month_codes = cached  # two threads making it at once make the same thing
+    return cached
+
+
+def month_counts(ix: IndexArrays, mask: np.ndarray) -> dict[str, int]:
+    """"YYYY-MM" → number of documents under `mask` dated in that month (months with none
+    left out), and "" → the undated ones (when any): a bincount, as for facets."""
+    codes, months = _month_codes(ix)
+    counts = np.bincount(codes[mask], minlength=len(months))
+    return {months[i]: int(counts[i]) for i in np.flatnonzero(counts)}
+
+
 def date_mask(ix: IndexArrays, low: int | None, high: int | None, undated: bool = False) -> np.ndarray:
     """Documents dated within [low, high] (YYYYMMDD ints, either open), and the undated
     ones too when `undated`."""

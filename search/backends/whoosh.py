@@ -125,7 +125,8 @@ class WhooshBackend:
                 docs = ranking.by_date(ix, matching, end, newest=spec.sort == "newest")[spec.offset:]
                 chosen = [(d, float(scored.score[d])) for d in docs]
             hits = [Match(self._searcher.stored_fields(d), score) for d, score in chosen]
-        return Matches(int(scored.mask.sum()), total, hits, facets)
+        histogram = ranking.month_counts(ix, masks.under(spec.histogram)) if spec.histogram else {}
+        return Matches(int(scored.mask.sum()), total, hits, facets, histogram)
 
     def _docnum(self, doc_id: str) -> int | None:
         return self._searcher.document_number(id=doc_id)

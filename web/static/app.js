@@ -28,13 +28,67 @@
       wide.addEventListener("change", function (e) { filters.open = e.matches; });
     }
 
-    // The sort order applies as soon as it is chosen.
+    // "/" puts the cursor in the search box (unless one is typing in a field already).
+    var box = document.getElementById("q");
+    document.addEventListener("keydown", function (e) {
+      var t = e.target;
+      var typing = t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
+      if (e.key === "/" && box && !typing && !e.ctrlKey && !e.metaKey && !e.altKey) {
+        e.preventDefault();
+        box.focus();
+        box.select();
+      }
+    });
+
+    // The sort order applies as soon as it is chosen with the mouse or a touch. Arrow keys
+    // only move the choice (WCAG 3.2.2: no change of page on input): Enter, or the
+    // "Áp dụng" button that then appears, applies it.
     document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
-      select.addEventListener("change", function () {
+      var keyed = false;
+      var apply = select.form.querySelector("button[type=submit]");
+      function submit() {
         if (select.form.requestSubmit) {
           select.form.requestSubmit();
         } else {
           select.form.submit();
+        }
+      }
+      select.addEventListener("keydown", function (e) {
+        if (e.key === "Enter") {
+          e.preventDefault();
+          submit();
+        } else if (e.key !== "Tab") {
+          keyed = true;
+        }
+      });
+      select.addEventListener("pointerdown", function () { keyed = false; });
+      select.addEventListener("change", function () {
+        if (keyed) {
+          if (apply) {
+            apply.classList.remove("nojs-only");
+          }
+          return;
+        }
+        submit();
+      });
+    });
+
+    // A date input is one tab stop: Tab leaves it at once instead of visiting day, month
+    // and year (the arrow keys still move between them).
+    document.querySelectorAll("input[type=date]").forEach(function (input) {
+      input.addEventListener("keydown", function (e) {
+        if (e.key !== "Tab" || e.altKey || e.ctrlKey || e.metaKey) {
+          return;
+        }
+        var stops = Array.prototype.filter.call(
+          document.querySelectorAll("a[href], button, input, select, textarea, summary, [tabindex]"),
+          function (el) {
+            return !el.disabled && el.tabIndex >= 0 && el.type !== "hidden" && el.getClientRects().length > 0;
+          });
+        var next = stops[stops.indexOf(input) + (e.shiftKey ? -1 : 1)];
+        if (next) {
+          e.preventDefault();
+          next.focus();
         }
       });
     });
