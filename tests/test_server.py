@@ -130,3 +130,39 @@ def test_threads_of_one_process_search_one_index_at_once(tmp_path):
         got = list(pool.map(lambda i: ix.search(SearchRequest(q=queries[i % len(queries)])).as_json(), range(280)))
     strip = [{k: v for k, v in r.items() if k != "took_ms"} for r in expected]
     assert [{k: v for k, v in r.items() if k != "took_ms"} for r in got] == [strip[i % len(queries)] for i in range(280)]
+
+
+def test_a_stop_while_the_workers_start_stops_them_all(tmp_path):
+    """SIGTERM that arrives while the parent is still forking (the first worker started, the
+    second not yet) stops the parent and every worker: none is started after the stop."""
+    script = (
+        "import os, sys, time\n"
+        "from flask import Flask\n"
+        "from web import server\n"
+        "started = []\n"
+        "real_fork = os.fork\n"
+        "def slow_fork():\n"
+        "    pid = real_fork()\n"
+        "    if pid:\n"
+        "        print(pid, flush=True)\n"
+        "        time.sleep(1.5)  # the stop comes now, between two forks\n"
+        "    return pid\n"
+        "os.fork = slow_fork\n"
+        "server.serve(lambda: Flask('t'), '127.0.0.1', 0, workers=3)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        first = int(proc.stdout.readline())
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0
+        workers = [first, *(int(line) for line in proc.stdout.read().split())]
+        assert len(workers) <= 2  # the third is never started
+        for pid in workers:
+            with pytest.raises(ProcessLookupError):
+                os.kill(pid, 0)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()

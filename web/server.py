@@ -58,7 +58,11 @@ def serve(make_app: Callable[[], Flask], host: str, port: int, workers: int = 1,
     parent = os.getpid()
     children: dict[int, int] = {}  # pid → worker number
 
+    stopping = False
+
     def start(number: int) -> None:
+        if stopping:  # a stop that came while the others started: start no more
+            return
         # Signals wait until the child has its own handlers: a SIGTERM caught in between by
         # the parent's handler (inherited) would leave that child serving.
         signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
@@ -77,9 +81,9 @@ def serve(make_app: Callable[[], Flask], host: str, port: int, workers: int = 1,
             finally:
                 os._exit(code)
         children[pid] = number
+        if stopping:  # the stop ran between the check above and the fork
+            os.kill(pid, signal.SIGTERM)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
-
-    stopping = False
 
     def stop(signum, frame) -> None:
         nonlocal stopping
