@@ -231,7 +231,7 @@ def _value(stored: Mapping[str, Any], name: str) -> Any:
 def _hit(stored: Mapping[str, Any], score: float, terms, snippets: bool = True) -> Hit:
     body, title = stored.get("body", ""), stored.get("title", "")
     if not snippets:
-        body, title, terms = "", title, NO_TERMS
+        body, terms = "", NO_TERMS
     return Hit(
         id=stored["id"], title=title, date=_value(stored, "date"),
         province=_value(stored, "province"), province_2025=_value(stored, "province_2025"),

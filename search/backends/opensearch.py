@@ -33,7 +33,6 @@ its new index; the alias never moved. One reindex at a time: a lock document cre
 
 from __future__ import annotations
 
-import ctypes
 import multiprocessing
 import os
 import secrets
@@ -54,7 +53,7 @@ from ..facets import FACETS
 from ..querylang import Clause, ParsedQuery, compound_terms
 from ..schema import SCHEMA_VERSION
 from ..scoring import B, COMPOUND, EXACT, FIELD_BOOST, FOLDED_WHEN_EXACT, K1, TEXT_FIELDS, all_streams, idf, stream
-from ..store import process_alive
+from ..store import die_with_parent, process_alive
 from ..text import edit_distance, fold, normalize_token
 from . import UNDATED, Filters, Match, Matches, SearchSpec
 # The related articles' choice of words, shared with the embedded engine (one definition).
@@ -662,11 +661,8 @@ class OpenSearchWriter:
 
 
 def _die_with_parent() -> None:
-    """In an analysis worker: be killed with the reindex (Linux PR_SET_PDEATHSIG)."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass
+    """In an analysis worker: be killed with the reindex (``store.die_with_parent``)."""
+    die_with_parent(os.getppid())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which cancels
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import threading
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from whoosh import query as wq
@@ -90,6 +91,12 @@ class IndexArrays:
         column = self.searcher.reader().column_reader("date")
         return np.fromiter((int(d.replace("-", "")) if d else 0 for d in column), dtype=np.int32,
                            count=self.n)
+
+    @cached_property
+    def months(self) -> tuple[np.ndarray, list[str]]:
+        """Each document's month as a code, and the codes' "YYYY-MM" ("" when undated)."""
+        months, codes = np.unique(self.dates // 100, return_inverse=True)
+        return codes.astype(np.int32), ["" if m == 0 else f"{m // 100:04d}-{m % 100:02d}" for m in months.tolist()]
 
     def lengths(self, field: str) -> np.ndarray:
         """Each document's length in `field` (Whoosh's one-byte approximation)."""
@@ -375,21 +382,10 @@ def facet_counts(ix: IndexArrays, facet: str, mask: np.ndarray) -> dict[str, int
     return {values[i]: int(counts[i]) for i in np.flatnonzero(counts)}
 
 
-def _month_codes(ix: IndexArrays) -> tuple[np.ndarray, list[str]]:
-    """Each document's month as a code, and the codes' "YYYY-MM" ("" when undated); made
-    once per opened index, like the facet columns."""
-    cached = getattr(ix, "_month_codes", None)
-    if cached is None:
-        months, codes = np.unique(ix.dates // 100, return_inverse=True)
-        cached = (codes.astype(np.int32), ["" if m == 0 else f"{m // 100:04d}-{m % 100:02d}" for m in months.tolist()])
-        ix._month_codes = cached  # two threads making it at once make the same thing
-    return cached
-
-
 def month_counts(ix: IndexArrays, mask: np.ndarray) -> dict[str, int]:
     """"YYYY-MM" → number of documents under `mask` dated in that month (months with none
     left out), and "" → the undated ones (when any): a bincount, as for facets."""
-    codes, months = _month_codes(ix)
+    codes, months = ix.months
     counts = np.bincount(codes[mask], minlength=len(months))
     return {months[i]: int(counts[i]) for i in np.flatnonzero(counts)}
 
