@@ -7,6 +7,7 @@ Layout::
       gen-<stamp>/     one complete generation; readers open the one CURRENT names
         documents.json   id → content hash of the generation's documents (incremental runs)
         MANIFEST.json    size and CRC-32 of every file, written at commit, checked at open
+        VERIFIED.json    the files whose CRC-32 was found right, as (size, mtime, inode)
       .reindex.lock    held (flock) while a reindex runs; it names the holder's pid
 
 A reindex writes a new generation next to the live one, then replaces CURRENT in one
@@ -30,14 +31,19 @@ from pathlib import Path
 
 from .errors import IndexDamaged, IndexMissing, NoSpace, ReindexBusy
 
-__all__ = ["Store", "Lock", "CURRENT", "DOCUMENTS", "MANIFEST", "checksum", "estimate_index_bytes"]
+__all__ = ["Store", "Lock", "CURRENT", "DOCUMENTS", "MANIFEST", "VERIFIED", "checksum", "estimate_index_bytes"]
 
 CURRENT = "CURRENT"
 DOCUMENTS = "documents.json"
 MANIFEST = "MANIFEST.json"
+VERIFIED = "VERIFIED.json"
 LOCK = ".reindex.lock"
 PREFIX = "gen-"
-UNMANIFESTED = ("WRITELOCK", ".tmp")  # Whoosh's lock files and our own temporary files
+UNMANIFESTED = ("WRITELOCK", ".tmp", VERIFIED)  # Whoosh's lock files, our temporary files, the stamps
+# A file modified this close to the time its stamp was taken may have been changed within
+# the same tick of the file system's clock, after it was read: its CRC is checked again
+# (git's "racily clean" entries).
+RACY_NS = 2_000_000_000
 # An index takes about 4 bytes per byte of article text (three streams with positions,
 # stored fields, columns); 6 leaves room for Whoosh's merge runs. Gzipped JSONL is ~4x text.
 INDEX_BYTES_PER_TEXT_BYTE = 6
@@ -67,6 +73,36 @@ def estimate_index_bytes(corpus: Path, since: float | None = None) -> int:
             if since is None or st.st_mtime >= since:
                 total += st.st_size * (GZIP_RATIO if name.endswith(".gz") else 1)
     return total * INDEX_BYTES_PER_TEXT_BYTE
+
+
+def _stamp(st: os.stat_result) -> list[int]:
+    """What identifies a file's bytes once its CRC was read: size, modification time, inode."""
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
+
+
+def _trusted(generation: Path) -> dict[str, list[int]]:
+    """The stamps of a generation's VERIFIED.json a file may be trusted by: not those of
+    files modified too close to the time the stamps were taken (``RACY_NS``)."""
+    try:
+        record = json.loads((generation / VERIFIED).read_text(encoding="utf-8"))
+        taken, stamps = int(record["at"]), record["files"]
+        return {name: stamp for name, stamp in stamps.items()
+                if isinstance(stamp, list) and len(stamp) == 3 and stamp[1] < taken - RACY_NS}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def _write_stamps(generation: Path, stamps: dict[str, list[int]]) -> None:
+    """Record the files whose CRC was found right (best effort: a reader may not write)."""
+    tmp = generation / f".{VERIFIED}.{os.getpid()}.tmp"
+    try:
+        tmp.write_text(json.dumps({"at": time.time_ns(), "files": stamps}), encoding="utf-8")
+        os.replace(tmp, generation / VERIFIED)
+    except OSError:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
 
 
 def _write_new(path: Path, text: str) -> None:
@@ -119,7 +155,14 @@ class Store:
     def verify(self, generation: Path, checksums: bool = True) -> None:
         """Check a generation's files against its manifest: that each is there with its size
         and (`checksums`) its CRC-32; raises IndexDamaged. A generation written before
-        manifests existed has none and passes."""
+        manifests existed has none and passes.
+
+        A file's CRC is computed once: when it is right, the file's size, modification time
+        and inode go into the generation's VERIFIED.json, and later opens only compare
+        those (a ``stat``), so a fresh process opens a large index at once. A file written
+        to since (a change of its bytes moves its modification time), replaced or
+        truncated is checked in full again. Without the right to write the stamp (a
+        read-only index) every open checks every CRC, as before."""
         try:
             manifest = json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
             files = manifest["files"]
@@ -127,17 +170,24 @@ class Store:
             return
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise IndexDamaged(self.root, f"{MANIFEST} of {generation.name} is unreadable: {e}") from None
+        trusted = _trusted(generation) if checksums else {}
+        checked: dict[str, list[int]] = {}
         for name, entry in sorted(files.items()):
             path = generation / name
             try:
-                size = path.stat().st_size
+                st = path.stat()
             except FileNotFoundError:
                 raise IndexDamaged(self.root, f"{generation.name}/{name} is missing") from None
-            if size != entry["size"]:
-                raise IndexDamaged(self.root, f"{generation.name}/{name} has {size} bytes, "
+            if st.st_size != entry["size"]:
+                raise IndexDamaged(self.root, f"{generation.name}/{name} has {st.st_size} bytes, "
                                               f"{entry['size']} were written")
-            if checksums and checksum(path) != entry["crc32"]:
+            if not checksums or trusted.get(name) == _stamp(st):
+                continue
+            if checksum(path) != entry["crc32"]:
                 raise IndexDamaged(self.root, f"{generation.name}/{name} does not match its checksum")
+            checked[name] = _stamp(st)
+        if checked:
+            _write_stamps(generation, {**trusted, **checked})
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -169,7 +219,8 @@ class Store:
                 before = json.loads((self.root / linked_from / MANIFEST).read_text(encoding="utf-8"))["files"]
             except (OSError, ValueError, KeyError, TypeError):
                 before = {}
-        files = {}
+        trusted = _trusted(self.root / linked_from) if linked_from else {}
+        files, stamps = {}, {}
         for path in sorted(generation.iterdir()):
             if path.name == MANIFEST or path.name.endswith(UNMANIFESTED) or not path.is_file():
                 continue
@@ -178,10 +229,14 @@ class Store:
             if old and old["size"] == st.st_size and path.name != DOCUMENTS and self._linked(
                     path, self.root / linked_from / path.name):
                 files[path.name] = old
+                if trusted.get(path.name) == _stamp(st):  # its CRC was found right before
+                    stamps[path.name] = _stamp(st)
             else:
                 files[path.name] = {"size": st.st_size, "crc32": checksum(path)}
+                stamps[path.name] = _stamp(st)
         manifest = {"files": files}
         _write_new(generation / MANIFEST, json.dumps(manifest, indent=0))
+        _write_stamps(generation, stamps)
         return manifest
 
     @staticmethod

@@ -1,7 +1,10 @@
 """The embedded backend's engine reads Whoosh's postings and lengths itself: it must agree with Whoosh."""
 
+import random
+
 import numpy as np
 import pytest
+from whoosh import query as wq
 
 from search.backends.ranking import IndexArrays, _field_lengths
 from search.facets import FACETS
@@ -9,7 +12,9 @@ from search.scoring import all_streams
 from search.backends.whoosh import open_backend
 from search.indexer import reindex
 
-from .conftest import SEEDS
+from search.text import fold, normalize_token, syllables
+
+from .conftest import SEEDS, shared_corpus
 
 
 @pytest.fixture(scope="module")
@@ -73,3 +78,62 @@ def test_field_lengths_match_whoosh(two_segment_index, field):
     for reader, _ in two_segment_index.leaves:
         expected = [reader.doc_field_length(d, field, 0) or 0 for d in range(reader.doc_count_all())]
         assert _field_lengths(reader, field).tolist() == expected
+
+
+@pytest.fixture(scope="module")
+def real_index(tmp_path_factory):
+    """240 real articles (vntc_politics), two segments, a few deleted by a second run."""
+    import gzip
+    import json
+
+    path = shared_corpus("vntc_politics.jsonl.gz")
+    base = tmp_path_factory.mktemp("phrases")
+    (base / "c").mkdir()
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        lines = [line for _, line in zip(range(240), f)]
+    target = base / "c" / "politics.jsonl"
+    target.write_text("".join(lines), encoding="utf-8")
+    reindex(base / "c", base / "i", full=True, workers=2)
+    target.write_text("".join(lines[:-20]), encoding="utf-8")  # 20 deleted: documents not live
+    reindex(base / "c", base / "i", workers=1)
+    backend = open_backend(str(base / "i"))
+    yield backend.arrays, [json.loads(line) for line in lines]
+    backend.close()
+
+
+def _phrases_of(records, seed: int = 7, count: int = 120) -> list[list[str]]:
+    """Phrases of 2 to 5 syllables taken from the articles, a few that are not in them."""
+    rng = random.Random(seed)
+    out = [["ủy", "ban", "nhân", "dân"], ["kinh", "tế", "xã", "hội"], ["đại", "hội", "đảng", "bộ"],
+           ["ban", "chấp", "hành"], ["hội", "kinh"], ["xã", "hội", "kinh", "tế"], ["nhân", "dân", "nhân", "dân"]]
+    while len(out) < count:
+        words = [normalize_token(s.text) for s in syllables(rng.choice(records)["body"])]
+        n = rng.randint(2, 5)
+        if len(words) > n:
+            at = rng.randrange(len(words) - n)
+            out.append(words[at:at + n])
+    return out
+
+
+@pytest.mark.parametrize("stream_name", ["body", "title", "body_fold", "title_fold"])
+def test_phrases_from_pairs_are_whooshs_phrases(real_index, stream_name):
+    """Pairs and then positions for the few candidates find exactly the documents Whoosh's
+    own Phrase query finds, over its positions, on real articles."""
+    ix, records = real_index
+    folded = stream_name.endswith("_fold")
+    matched = 0
+    for words in _phrases_of(records):
+        words = [fold(w) for w in words] if folded else words
+        expected = sorted(ix.searcher.docs_for_query(wq.Phrase(stream_name, words)))
+        got = np.flatnonzero(ix.phrase_docs(stream_name, words) & ix.live).tolist()
+        assert got == expected, words
+        matched += bool(expected)
+    assert matched > 20  # the phrases are found, not only missed alike
+
+
+def test_pairs_are_written_as_arrays_when_common(real_index):
+    ix, _ = real_index
+    assert "cho biết" in ix.saved.table["body_pair"] and "cho biet" in ix.saved.table["body_fold_pair"]
+    fresh = IndexArrays(ix.searcher, tuple(FACETS))
+    for field, term in (("body_pair", "cho biết"), ("body_fold_pair", "cho biet")):
+        assert ix.postings(field, term)[0].tolist() == fresh.read_postings(field, term)[0].tolist()

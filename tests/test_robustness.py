@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from search.errors import IndexDamaged, NoSpace, ReindexBusy
 from search.facets import MAX_VALUES
 from search.indexer import reindex
 from search.query import SearchRequest, open_index
-from search.store import MANIFEST, Store
+from search.store import MANIFEST, VERIFIED, Store
 from web import create_app
 from web.limits import MAX_URL_CHARS
 
@@ -429,9 +430,37 @@ def test_the_manifest_is_a_new_file_in_each_generation(corpus, tmp_path):
     assert (first / MANIFEST).read_text(encoding="utf-8") == before  # not written through a link
     assert not os.path.samefile(first / MANIFEST, second / MANIFEST)
     files = json.loads((second / MANIFEST).read_text(encoding="utf-8"))["files"]
-    assert sorted(files) == sorted(p.name for p in second.iterdir() if p.is_file() and p.name != MANIFEST
-                                   and not p.name.endswith("WRITELOCK"))
+    assert sorted(files) == sorted(p.name for p in second.iterdir() if p.is_file()
+                                   and p.name not in (MANIFEST, VERIFIED) and not p.name.endswith("WRITELOCK"))
     Store(index).verify(second)  # and it checks out
+
+
+def test_a_file_is_checksummed_once_then_known_by_its_stamp(tmp_path, monkeypatch):
+    """Opening reads every CRC only until it was found right: later opens compare size,
+    modification time and inode; a file written to, or replaced, is read again."""
+    from search import store as store_module
+
+    index = tmp_path / "index"
+    reindex(big_corpus(tmp_path / "c", 60), index, workers=1)
+    read = []
+    real = store_module.checksum
+    monkeypatch.setattr(store_module, "checksum", lambda path: read.append(path.name) or real(path))
+    open_index(index).close()  # files written in the last seconds are read again (racy)
+    monkeypatch.setattr(store_module, "RACY_NS", 0)  # as if the build had ended long ago
+    read.clear()
+    open_index(index).close()
+    assert read == []
+    seg = segment(index)
+    copy = seg.with_name("copy")
+    shutil.copy2(seg, copy)
+    os.replace(copy, seg)  # the same bytes in a new inode: read once, found right
+    open_index(index).close()
+    assert read == [seg.name]
+    read.clear()
+    damage("garbage in a segment", index)
+    with pytest.raises(IndexDamaged, match="does not match its checksum"):
+        open_index(index)
+    assert read == [seg.name]
 
 
 def test_serve_says_at_once_that_the_index_is_damaged(tmp_path):

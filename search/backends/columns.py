@@ -11,7 +11,7 @@ private copy in every process. The build now writes them once, next to Whoosh's 
       arrays-dates.npy            int32[N]  YYYYMMDD, 0 when unknown
       arrays-facet-<name>.npy     int32[N]  code of each document's value (arrays.json names them)
       arrays-length-<stream>.npy  float32[N] each document's length in the stream (Whoosh's byte)
-      arrays-postings-ids.npy     int32[P]  document numbers of the common terms, term after term
+      arrays-postings-ids.npy     int32[P]  document numbers of the common terms (pairs too), term after term
       arrays-postings-tf.npy      float32[P] their term frequencies
 
 ``numpy.load(mmap_mode="r")`` maps them: a fresh process pays nothing to open them, and
@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from ..schema import PAIRS
 from ..scoring import all_streams
 
 __all__ = ["ARRAYS", "VERSION", "Saved", "write", "load", "hot_threshold"]
@@ -108,7 +109,7 @@ def write(folder: Path, arrays, reader) -> dict[str, Any]:
     threshold = hot_threshold(arrays.n)
     hot = {name: [reader.schema[name].from_bytes(term)
                   for term, info in reader.iter_field(name) if info.doc_frequency() >= threshold]
-           for name in streams}
+           for name in [*streams, *(p for p in PAIRS.values() if p in reader.schema)]}
     # Raw values appended term after term, then given their .npy header: memory stays that
     # of one term whatever the corpus. (Counts come from the postings read: Whoosh's
     # document frequency can count one more after a run was killed mid-way.)

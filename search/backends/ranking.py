@@ -26,12 +26,13 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 
+from ..analysis import pair
 from ..lexicon import is_word
 from ..querylang import STOPWORDS, Clause, ParsedQuery, compound_terms
+from ..schema import PAIRS
 from ..scoring import B, COMPOUND, EXACT, FIELD_BOOST, FOLDED_WHEN_EXACT, K1, idf, stream
 from ..text import fold, normalize_token, syllables
 
@@ -143,38 +144,35 @@ class IndexArrays:
     def read_postings(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
         """`term`'s postings in `field` as Whoosh stores them, decoded (no cache)."""
         ids, weights = [], []
-        for reader, offset in self.leaves:
-            if (field, term) not in reader:
-                continue
-            m = reader.postings(field, term)
-            while not hasattr(m, "_read_data"):  # deletions wrap it; `live` masks them instead
-                m = m.child
-            # Whoosh==2.7.4's W3LeafMatcher stores postings in blocks of delta-coded ids and
-            # weights; decoding a whole block with numpy avoids a Python step per posting
-            # (private API of the pinned version; tests compare with Whoosh's own reading).
-            while m.is_active():
-                m._read_data()
-                deltas, block_weights = m._data[0], m._data[1]
-                block = (np.frombuffer(deltas, dtype=np.uint8) if m._byteids
-                         else np.asarray(deltas, dtype=np.int64))
-                block_ids = block.astype(np.int64) if m._byteids else np.cumsum(block)
-                ids.append(block_ids + offset)
-                if block_weights is None or isinstance(block_weights, float):
-                    weights.append(np.full(len(block_ids), block_weights or 1.0, dtype=np.float32))
-                else:
-                    weights.append(np.asarray(block_weights, dtype=np.float32))
-                m._next_block()
+        for m, offset, block_ids in _blocks(self.leaves, field, term):
+            ids.append(block_ids + offset)
+            block_weights = m._data[1]
+            if block_weights is None or isinstance(block_weights, float):
+                weights.append(np.full(len(block_ids), block_weights or 1.0, dtype=np.float32))
+            else:
+                weights.append(np.asarray(block_weights, dtype=np.float32))
         return ((np.concatenate(ids), np.concatenate(weights)) if ids
                 else (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)))
 
     def phrase_docs(self, field: str, words: list[str]) -> np.ndarray:
-        """Documents where `words` occur side by side in `field` (Whoosh checks positions)."""
+        """Documents where `words` occur side by side in `field` (an accented or folded stream).
+
+        Each two adjacent words are one term of the field's pair stream (``schema.PAIRS``):
+        a phrase of two is one posting list, a longer one the documents holding every pair
+        of it, among which the positions decide (read for those documents only)."""
         key = (field, tuple(words))
         with self._lock:
             if key in self._phrases:
                 return self._phrases[key]
+        docs = None
+        for a, b in zip(words, words[1:]):
+            ids = self.postings(PAIRS[field], pair(a, b))[0]
+            docs = ids if docs is None else np.intersect1d(docs, ids, assume_unique=True)
+            if not len(docs):
+                break
+        if len(words) > 2 and len(docs):
+            docs = self._in_order(field, words, docs)
         mask = np.zeros(self.n, dtype=bool)
-        docs = list(self.searcher.docs_for_query(wq.Phrase(field, words)))
         mask[docs] = True
         with self._lock:
             self._phrases[key] = mask
@@ -182,9 +180,87 @@ class IndexArrays:
                 self._phrases.popitem(last=False)
         return mask
 
+    def _in_order(self, field: str, words: list[str], docs: np.ndarray) -> np.ndarray:
+        """The documents of `docs` (sorted) where `words` follow one another in `field`."""
+        kept = []
+        for reader, offset in self.leaves:
+            local = docs[(docs >= offset) & (docs < offset + reader.doc_count_all())] - offset
+            if not len(local):
+                continue
+            starts: dict[int, set[int]] | None = None
+            for i, word in enumerate(words):
+                found = _positions(reader, field, word, local)
+                if starts is None:
+                    starts = {d: set(p) for d, p in found.items()}
+                else:
+                    starts = {d: s.intersection(p - i for p in found[d])
+                              for d, s in starts.items() if d in found}
+                    starts = {d: s for d, s in starts.items() if s}
+                local = np.fromiter(sorted(starts), dtype=np.int64, count=len(starts))
+                if not len(local):
+                    break
+            kept.append(local + offset)
+        return np.concatenate(kept) if kept else np.zeros(0, dtype=np.int64)
+
     def idf(self, df: int) -> float:
         """Robertson-Sparck Jones idf, kept positive."""
         return idf(self.n, df)
+
+
+def _leaf(reader, field: str, term: str):
+    """Whoosh==2.7.4's matcher of `term`'s postings in one segment, under any deletion wrapper
+    (``IndexArrays.live`` masks deleted documents instead)."""
+    m = reader.postings(field, term)
+    while not hasattr(m, "_read_data"):
+        m = m.child
+    return m
+
+
+def _block_ids(m) -> np.ndarray:
+    """The document numbers of the block `m` is on (its data read), within the segment.
+
+    Whoosh==2.7.4's W3LeafMatcher stores postings in blocks of delta-coded ids, weights and
+    values; decoding a whole block with numpy avoids a Python step per posting (private API
+    of the pinned version; tests compare with Whoosh's own reading)."""
+    m._read_data()
+    deltas = m._data[0]
+    if m._byteids:  # small ids: stored as they are, in bytes
+        return np.frombuffer(deltas, dtype=np.uint8).astype(np.int64)
+    return np.cumsum(np.asarray(deltas, dtype=np.int64))
+
+
+def _blocks(leaves, field: str, term: str):
+    """(matcher, segment offset, document numbers) of each block of `term`'s postings in
+    `field`, segment after segment; the matcher holds the block's data."""
+    for reader, offset in leaves:
+        if (field, term) not in reader:
+            continue
+        m = _leaf(reader, field, term)
+        while m.is_active():
+            yield m, offset, _block_ids(m)
+            m._next_block()
+
+
+def _positions(reader, field: str, term: str, docs: np.ndarray) -> dict[int, list[int]]:
+    """Positions of `term` in `field` for those of `docs` (sorted, of the segment) holding it.
+
+    Only the blocks that can hold one of `docs` are read, and only their positions decoded."""
+    out: dict[int, list[int]] = {}
+    if not len(docs) or (field, term) not in reader:
+        return out
+    m = _leaf(reader, field, term)
+    decode, at = m.format.decode_positions, 0
+    while m.is_active() and at < len(docs):
+        if m.block_max_id() < docs[at]:  # a block before the next wanted document: not read
+            m._next_block()
+            continue
+        ids = _block_ids(m)
+        values = m._data[2]
+        for i in np.flatnonzero(np.isin(ids, docs, assume_unique=True)):
+            out[int(ids[i])] = decode(values[i])
+        at = int(np.searchsorted(docs, ids[-1], side="right"))
+        m._next_block()
+    return out
 
 
 _BYTE_TO_LENGTH = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)

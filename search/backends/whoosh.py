@@ -28,7 +28,7 @@ from whoosh import index as whoosh_index
 from ..analysis import compound_words
 from ..errors import IndexDamaged, IndexMissing, NoSpace, StaleIndex, VnsearchError
 from ..facets import FACETS
-from ..schema import SCHEMA_VERSION, build_schema
+from ..schema import PAIRS, SCHEMA_VERSION, build_schema
 from ..scoring import TEXT_FIELDS, stream
 from ..store import MIN_FREE, Store, die_with_parent, estimate_index_bytes
 from . import columns, ranking
@@ -246,11 +246,14 @@ class WhooshWriter:
 
 
 def _whoosh_fields(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """A document's fields as the schema names them: each text field fed to its three streams."""
+    """A document's fields as the schema names them: each text field fed to its three
+    streams and the pair streams of two of them."""
     fields = {k: v for k, v in doc.items() if v is not None}
     for name in TEXT_FIELDS:
         for kind in ("folded", "compound"):
             fields[stream(name, kind)] = doc[name]
+    for positional, pairs in PAIRS.items():
+        fields[pairs] = fields[positional]
     return fields
 
 
