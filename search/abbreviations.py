@@ -19,7 +19,7 @@ from functools import lru_cache
 
 from .text import fold, normalize_token, syllables
 
-__all__ = ["ABBREVIATIONS", "expansions_of", "abbreviations_in"]
+__all__ = ["ABBREVIATIONS", "expansions_of", "abbreviations_in", "phrases"]
 
 ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "UBND": ("Uỷ ban nhân dân",),
@@ -73,6 +73,15 @@ def _tables() -> tuple[dict, dict]:
             by_abbrev.setdefault(_key(abbrev_syl), []).append(exp_syl)
             by_expansion.setdefault(_key(exp_syl), []).append(abbrev_syl)
     return by_abbrev, by_expansion
+
+
+def phrases() -> list[list[str]]:
+    """Every form of two or more syllables ("Uỷ ban nhân dân", "TP.HCM"), as syllable lists:
+    the phrases the query language searches on its own, whenever one form is typed."""
+    by_abbrev, by_expansion = _tables()
+    forms = [form for table in (by_abbrev, by_expansion) for others in table.values() for form in others]
+    unique = {tuple(normalize_token(w) for w in form): None for form in forms if len(form) > 1}
+    return [list(form) for form in unique]
 
 
 def expansions_of(words: list[str]) -> list[list[str]]:

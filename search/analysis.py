@@ -10,9 +10,6 @@ Each text field is indexed three ways (see ``search/schema.py``):
   every spelling. pyvi is slow (about 450,000 characters a second): it runs at index time
   only, inside the writer's worker processes. Queries never run pyvi: they look up
   adjacent syllables joined with "_".
-* ``pairs`` of the accented and of the folded syllables: every two adjacent syllables as
-  one term ("kinh tế", "kinh te"), so a phrase is an intersection of postings instead of
-  a walk over positions (``search/backends/ranking.py``).
 
 The syllable analysers keep exact character offsets into the stored text, so the
 highlighter can mark the original words, whatever form the query took.
@@ -35,8 +32,6 @@ __all__ = [
     "accented_analyzer",
     "folded_analyzer",
     "compound_analyzer",
-    "pair_analyzer",
-    "pair",
     "compound_words",
     "compound_spans",
     "query_forms",
@@ -99,28 +94,6 @@ class FoldFilter(Filter):
             yield t
 
 
-class PairFilter(Filter):
-    """Each syllable joined to the one before it by a space: "kinh tế xã" → "kinh tế", "tế xã".
-
-    A phrase of two syllables is then one term; a longer one is its pairs, all present, with
-    positions checked only where they all are. The pairs are joined across sentence ends
-    as positions are: a phrase matches across them too."""
-
-    def __call__(self, tokens):
-        previous = None
-        for t in tokens:
-            text = t.text
-            if previous is not None:
-                t.text = pair(previous, text)
-                yield t
-            previous = text
-
-
-def pair(a: str, b: str) -> str:
-    """The pair term of two adjacent syllables, as ``PairFilter`` writes it."""
-    return f"{a} {b}"
-
-
 class CompoundTokenizer(Tokenizer):
     """pyvi's multi-syllable words of the text, each accented then folded ("bí_thư", "bi_thu").
 
@@ -159,11 +132,6 @@ def folded_analyzer():
 def compound_analyzer():
     """pyvi compound words, accented and folded."""
     return CompoundTokenizer()
-
-
-def pair_analyzer(folded: bool = False):
-    """Adjacent syllables as one term, accented (or `folded`)."""
-    return SyllableTokenizer() | (FoldFilter() if folded else AccentFilter()) | PairFilter()
 
 
 # pyvi's own syllabification (ViTokenizer.sylabelize), with offsets kept.

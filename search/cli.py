@@ -92,9 +92,15 @@ class _Progress:
         elapsed = max(time.monotonic() - self.started, 1e-6)
         return f"{done / elapsed:.0f} articles/s"
 
+    def stage(self, text: str) -> None:
+        """A step without a count: the bar (if any) ends, the step is said on its own line."""
+        self.close()
+        click.echo(f"{text}…", err=True)
+
     def close(self):
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
+            self.bar = None
 
 
 @cli.command()
@@ -112,7 +118,8 @@ def reindex(corpus_dir: Path, index_dir: Path, backend: str | None, full: bool, 
 
     progress = _Progress()
     try:
-        report = run(corpus_dir, backend or index_dir, full=full, progress=progress, workers=workers)
+        report = run(corpus_dir, backend or index_dir, full=full, progress=progress, workers=workers,
+                     stage=progress.stage)
     except (VnsearchError, FileNotFoundError) as e:
         raise click.ClickException(str(e)) from None
     finally:

@@ -57,12 +57,15 @@ def document_fields(article: Article) -> dict[str, Any]:
 
 
 def reindex(corpus_dir: Path, index: Path | str, full: bool = False,
-            progress: Progress | None = None, workers: int | None = None) -> ReindexReport:
+            progress: Progress | None = None, workers: int | None = None,
+            stage: Callable[[str], None] | None = None) -> ReindexReport:
     """Bring the index at `index` (a folder, or a backend location) up to date with the
     documents in `corpus_dir`.
 
     Documents stream from the corpus into the writer: nothing but the ids seen is held in
-    memory, and `progress(done, total)` counts documents against a quick count made first."""
+    memory, and `progress(done, total)` counts documents against a quick count made first;
+    `stage(text)` says when the last step (the backend's commit: minutes for a large
+    corpus) begins."""
     started = time.perf_counter()
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.is_dir():
@@ -102,6 +105,9 @@ def reindex(corpus_dir: Path, index: Path | str, full: bool = False,
                     build.add(document_fields(item), update)
             removed = [doc_id for doc_id in known if doc_id not in seen]
             report.removed = len(removed)
+            if stage:
+                stage(f"read {len(seen):,} articles; finishing the new index (the analysis workers' "
+                      "last documents, then the arrays and checksums it is opened with)")
             build.commit(removed, hashes)
         except BaseException:
             build.cancel()

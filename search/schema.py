@@ -1,9 +1,4 @@
-"""The one Whoosh schema: three analysed streams per text field, their pairs, a column per facet.
-
-The accented and folded streams of a text field also have a stream of their adjacent
-syllables (``PAIRS``: "body" → "body_pair", "body_fold" → "body_fold_pair"), postings
-without positions or frequencies: a two-syllable phrase is one lookup, a longer one an
-intersection. They are the embedded backend's (OpenSearch matches phrases its own way).
+"""The one Whoosh schema: three analysed streams per text field, and a column per facet.
 
 Stream names come from ``search/scoring.py``, facet columns from ``search/facets.py``.
 Bump ``SCHEMA_VERSION`` whenever analysis or fields change: an index built with another
@@ -12,19 +7,16 @@ version (or other facets) is refused with a request to run ``vnsearch reindex --
 
 from __future__ import annotations
 
-from whoosh.fields import ID, STORED, TEXT, FieldType, Schema
-from whoosh.formats import Existence
+from whoosh.fields import ID, STORED, TEXT, Schema
 
-from .analysis import accented_analyzer, compound_analyzer, folded_analyzer, pair_analyzer
+from .analysis import accented_analyzer, compound_analyzer, folded_analyzer
 from .backends import STORED_FIELDS
 from .facets import FACETS
 from .scoring import TEXT_FIELDS, stream
 
-__all__ = ["SCHEMA_VERSION", "PAIRS", "build_schema"]
+__all__ = ["SCHEMA_VERSION", "build_schema"]
 
-SCHEMA_VERSION = 3  # 3: the pair streams
-
-PAIRS = {stream(name, kind): stream(name, kind) + "_pair" for name in TEXT_FIELDS for kind in ("accented", "folded")}
+SCHEMA_VERSION = 2
 
 
 def build_schema() -> Schema:
@@ -43,6 +35,4 @@ def build_schema() -> Schema:
             # Positions (phrases) for the syllable streams; compounds only boost.
             fields[stream(name, kind)] = TEXT(analyzer=analyzer(), stored=kind == "accented",
                                               phrase=kind != "compound")
-    for positional, name in PAIRS.items():
-        fields[name] = FieldType(Existence(), pair_analyzer(folded=positional.endswith("_fold")))
     return Schema(**fields)

@@ -26,7 +26,7 @@ def test_every_command_has_help(runner):
 def test_reindex_calls_the_indexer_with_the_options(runner, monkeypatch, tmp_path):
     seen = {}
 
-    def fake_reindex(corpus_dir, index_dir, full, progress, workers):
+    def fake_reindex(corpus_dir, index_dir, full, progress, workers, stage):
         from search.indexer import ReindexReport
 
         seen.update(corpus_dir=corpus_dir, index_dir=index_dir, full=full, workers=workers)

@@ -12,6 +12,7 @@ from search.scoring import all_streams
 from search.backends.whoosh import open_backend
 from search.indexer import reindex
 
+from search.abbreviations import phrases
 from search.text import fold, normalize_token, syllables
 
 from .conftest import SEEDS, shared_corpus
@@ -116,24 +117,64 @@ def _phrases_of(records, seed: int = 7, count: int = 120) -> list[list[str]]:
 
 
 @pytest.mark.parametrize("stream_name", ["body", "title", "body_fold", "title_fold"])
-def test_phrases_from_pairs_are_whooshs_phrases(real_index, stream_name):
-    """Pairs and then positions for the few candidates find exactly the documents Whoosh's
-    own Phrase query finds, over its positions, on real articles."""
+def test_phrases_are_whooshs_phrases(real_index, stream_name):
+    """Positions read for the documents holding every word find exactly the documents
+    Whoosh's own Phrase query finds, on real articles; so do the phrases found at build time."""
     ix, records = real_index
     folded = stream_name.endswith("_fold")
     matched = 0
-    for words in _phrases_of(records):
+    for words in _phrases_of(records) + phrases():
         words = [fold(w) for w in words] if folded else words
         expected = sorted(ix.searcher.docs_for_query(wq.Phrase(stream_name, words)))
-        got = np.flatnonzero(ix.phrase_docs(stream_name, words) & ix.live).tolist()
-        assert got == expected, words
+        assert np.flatnonzero(ix.phrase_docs(stream_name, words) & ix.live).tolist() == expected, words
+        assert [d for d in ix.find_phrase(stream_name, words).tolist() if ix.live[d]] == expected, words
         matched += bool(expected)
     assert matched > 20  # the phrases are found, not only missed alike
 
 
-def test_pairs_are_written_as_arrays_when_common(real_index):
+def test_the_phrases_of_abbreviations_are_found_at_build_time(real_index):
     ix, _ = real_index
-    assert "cho biết" in ix.saved.table["body_pair"] and "cho biet" in ix.saved.table["body_fold_pair"]
-    fresh = IndexArrays(ix.searcher, tuple(FACETS))
-    for field, term in (("body_pair", "cho biết"), ("body_fold_pair", "cho biet")):
-        assert ix.postings(field, term)[0].tolist() == fresh.read_postings(field, term)[0].tolist()
+    for words in phrases():
+        for name, form in (("body", words), ("title_fold", [fold(w) for w in words])):
+            saved = ix.saved.phrase(name, form)
+            assert saved is not None and saved.tolist() == ix.find_phrase(name, form).tolist()
+    assert max(len(ix.saved.phrase("body", words)) for words in phrases()) > 10  # found, not only missed
+    assert ix.saved.phrase("body", ["bí", "thư"]) is None  # not an abbreviation's: looked for when asked
+
+
+def test_segments_are_read_from_the_map_not_copied(two_segment_index):
+    """Whoosh's BufferFile copied each file of a compound segment (BytesIO) at every open."""
+    from search.backends.whoosh import MappedFile
+
+    reader, _ = two_segment_index.leaves[0]
+    postings = reader._terms._postfile
+    assert isinstance(postings.file, MappedFile)
+
+
+def test_each_thread_reads_a_mapped_file_from_its_own_position():
+    import threading
+
+    from whoosh.filedb.structfile import BufferFile
+
+    f = BufferFile(memoryview(bytes(range(256)) * 4))
+    f.seek(10)
+    assert f.read(3) == bytes([10, 11, 12]) and f.tell() == 13
+    got, ready, moved = {}, threading.Event(), threading.Event()
+
+    def other():
+        assert f.read(2) == bytes([13, 14])  # a thread that never moved reads on from the last position
+        f.seek(100)
+        ready.set()
+        moved.wait(5)
+        got["other"] = f.read(2)
+
+    t = threading.Thread(target=other)
+    t.start()
+    ready.wait(5)
+    f.seek(200)  # between the other thread's seek and its read
+    moved.set()
+    t.join(5)
+    assert got["other"] == bytes([100, 101]) and f.read(2) == bytes([200, 201])
+    f.seek(-2, 2)
+    assert f.read() == bytes([254, 255]) and f.read(5) == b""
+    assert f.file.readline() == b"" and BufferFile(memoryview(b"ab\ncd")).file.readline() == b"ab\n"

@@ -3,7 +3,10 @@
 Opening a generation used to rebuild its per-document arrays (live documents, facet codes,
 dates, field lengths) from Whoosh's stored columns, and a query decoded the postings of its
 common terms from Whoosh's blocks on first use: seconds after every start or reindex, and a
-private copy in every process. The build now writes them once, next to Whoosh's files::
+private copy in every process. The build now writes them once, next to Whoosh's files, with
+the documents of the phrases every abbreviation brings into a query ("UBND" also searches
+"uỷ ban nhân dân", "kinh tế xã hội" also "KT-XH"), whose positions would otherwise be
+read at the first such query::
 
     gen-<stamp>/
       arrays.json                 version, document count, facet values, the postings table
@@ -11,7 +14,9 @@ private copy in every process. The build now writes them once, next to Whoosh's 
       arrays-dates.npy            int32[N]  YYYYMMDD, 0 when unknown
       arrays-facet-<name>.npy     int32[N]  code of each document's value (arrays.json names them)
       arrays-length-<stream>.npy  float32[N] each document's length in the stream (Whoosh's byte)
-      arrays-postings-ids.npy     int32[P]  document numbers of the common terms (pairs too), term after term
+      arrays-postings-ids.npy     int32[P]  document numbers of the common terms, term after term,
+                                            then of the phrases the query language adds
+                                            (``abbreviations.phrases``), found once here
       arrays-postings-tf.npy      float32[P] their term frequencies
 
 ``numpy.load(mmap_mode="r")`` maps them: a fresh process pays nothing to open them, and
@@ -29,13 +34,14 @@ from typing import Any
 
 import numpy as np
 
-from ..schema import PAIRS
-from ..scoring import all_streams
+from ..abbreviations import phrases
+from ..scoring import TEXT_FIELDS, all_streams, stream
+from ..text import fold
 
 __all__ = ["ARRAYS", "VERSION", "Saved", "write", "load", "hot_threshold"]
 
 ARRAYS = "arrays.json"
-VERSION = 1
+VERSION = 2  # 2: the phrases
 PREFIX = "arrays-"
 HOT_MIN_DF = 64  # a term in fewer documents is read from Whoosh when asked (a few blocks)
 HOT_SHARE = 400  # ...and so is one in fewer than 1/400 of the documents
@@ -63,6 +69,7 @@ class Saved:
         self.lengths = {name: array(f"length-{name}") for name in meta["streams"]}
         self.ids, self.tf = array("postings-ids"), array("postings-tf")
         self.table: dict[str, dict[str, list[int]]] = meta["postings"]
+        self.phrases: dict[str, dict[str, list[int]]] = meta["phrases"]
 
     def postings(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray] | None:
         """(document numbers, term frequencies) of a common term, or None when not written."""
@@ -71,6 +78,11 @@ class Saved:
             return None
         start, count = at
         return self.ids[start:start + count], self.tf[start:start + count]
+
+    def phrase(self, field: str, words: list[str]) -> np.ndarray | None:
+        """Document numbers of a phrase found at build time, or None when it was not."""
+        at = self.phrases.get(field, {}).get(" ".join(words))
+        return None if at is None else self.ids[at[0]:at[0] + at[1]]
 
 
 def load(folder: Path) -> Saved | None:
@@ -109,22 +121,31 @@ def write(folder: Path, arrays, reader) -> dict[str, Any]:
     threshold = hot_threshold(arrays.n)
     hot = {name: [reader.schema[name].from_bytes(term)
                   for term, info in reader.iter_field(name) if info.doc_frequency() >= threshold]
-           for name in [*streams, *(p for p in PAIRS.values() if p in reader.schema)]}
+           for name in streams}
     # Raw values appended term after term, then given their .npy header: memory stays that
     # of one term whatever the corpus. (Counts come from the postings read: Whoosh's
     # document frequency can count one more after a run was killed mid-way.)
     table: dict[str, dict[str, list[int]]] = {}
+    found: dict[str, dict[str, list[int]]] = {}
     raw = {kind: open(folder / f"{PREFIX}postings-{kind}.tmp", "wb") for kind in ("ids", "tf")}
     at = 0
+
+    def append(ids: np.ndarray, tf: np.ndarray) -> list[int]:
+        nonlocal at
+        raw["ids"].write(np.ascontiguousarray(ids, dtype="<i4").tobytes())
+        raw["tf"].write(np.ascontiguousarray(tf, dtype="<f4").tobytes())
+        at += len(ids)
+        return [at - len(ids), len(ids)]
+
     try:
         for name, terms in hot.items():
-            table[name] = {}
-            for term in terms:
-                term_ids, term_tf = arrays.read_postings(name, term)
-                raw["ids"].write(np.ascontiguousarray(term_ids, dtype="<i4").tobytes())
-                raw["tf"].write(np.ascontiguousarray(term_tf, dtype="<f4").tobytes())
-                table[name][term] = [at, len(term_ids)]
-                at += len(term_ids)
+            table[name] = {term: append(*arrays.read_postings(name, term)) for term in terms}
+        for name, folded in ((stream(f, k), k == "folded") for f in TEXT_FIELDS for k in ("accented", "folded")):
+            found[name] = {}
+            for words in phrases():
+                form = [fold(w) for w in words] if folded else words
+                docs = arrays.find_phrase(name, form)
+                found[name][" ".join(form)] = append(docs, np.ones(len(docs), dtype=np.float32))
     finally:
         for f in raw.values():
             f.close()
@@ -135,6 +156,6 @@ def write(folder: Path, arrays, reader) -> dict[str, Any]:
             shutil.copyfileobj(f, out, 1 << 20)
         tmp.unlink()
     meta = {"version": VERSION, "documents": arrays.n, "facets": facets, "streams": streams,
-            "postings": table}
+            "postings": table, "phrases": found}
     (folder / ARRAYS).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     return meta

@@ -29,10 +29,8 @@ import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
 
-from ..analysis import pair
 from ..lexicon import is_word
 from ..querylang import STOPWORDS, Clause, ParsedQuery, compound_terms
-from ..schema import PAIRS
 from ..scoring import B, COMPOUND, EXACT, FIELD_BOOST, FOLDED_WHEN_EXACT, K1, idf, stream
 from ..text import fold, normalize_token, syllables
 
@@ -144,34 +142,29 @@ class IndexArrays:
     def read_postings(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
         """`term`'s postings in `field` as Whoosh stores them, decoded (no cache)."""
         ids, weights = [], []
-        for m, offset, block_ids in _blocks(self.leaves, field, term):
-            ids.append(block_ids + offset)
-            block_weights = m._data[1]
-            if block_weights is None or isinstance(block_weights, float):
-                weights.append(np.full(len(block_ids), block_weights or 1.0, dtype=np.float32))
-            else:
-                weights.append(np.asarray(block_weights, dtype=np.float32))
+        for reader, offset in self.leaves:
+            for block_ids, block_weights, _ in _blocks(reader, field, term):
+                ids.append(block_ids + offset)
+                if block_weights is None or isinstance(block_weights, float):
+                    weights.append(np.full(len(block_ids), block_weights or 1.0, dtype=np.float32))
+                else:
+                    weights.append(np.asarray(block_weights, dtype=np.float32))
         return ((np.concatenate(ids), np.concatenate(weights)) if ids
                 else (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)))
 
     def phrase_docs(self, field: str, words: list[str]) -> np.ndarray:
         """Documents where `words` occur side by side in `field` (an accented or folded stream).
 
-        Each two adjacent words are one term of the field's pair stream (``schema.PAIRS``):
-        a phrase of two is one posting list, a longer one the documents holding every pair
-        of it, among which the positions decide (read for those documents only)."""
+        The phrases the query language adds on its own (abbreviations and their expansions,
+        ``abbreviations.phrases``) were found at build time (``columns.py``); any other is
+        looked for in the documents holding all its words, by their positions."""
         key = (field, tuple(words))
         with self._lock:
             if key in self._phrases:
                 return self._phrases[key]
-        docs = None
-        for a, b in zip(words, words[1:]):
-            ids = self.postings(PAIRS[field], pair(a, b))[0]
-            docs = ids if docs is None else np.intersect1d(docs, ids, assume_unique=True)
-            if not len(docs):
-                break
-        if len(words) > 2 and len(docs):
-            docs = self._in_order(field, words, docs)
+        docs = self.saved.phrase(field, words) if self.saved is not None else None
+        if docs is None:
+            docs = self.find_phrase(field, words)
         mask = np.zeros(self.n, dtype=bool)
         mask[docs] = True
         with self._lock:
@@ -179,6 +172,16 @@ class IndexArrays:
             if len(self._phrases) > PHRASE_CACHE:
                 self._phrases.popitem(last=False)
         return mask
+
+    def find_phrase(self, field: str, words: list[str]) -> np.ndarray:
+        """The documents (sorted numbers) where `words` follow one another in `field`: those
+        holding every word, then, for those only, the words' positions (no cache)."""
+        docs = None
+        for ids in sorted((self.postings(field, w)[0] for w in set(words)), key=len):
+            docs = ids if docs is None else np.intersect1d(docs, ids, assume_unique=True)
+            if not len(docs):
+                break
+        return self._in_order(field, words, np.asarray(docs, dtype=np.int64))
 
     def _in_order(self, field: str, words: list[str], docs: np.ndarray) -> np.ndarray:
         """The documents of `docs` (sorted) where `words` follow one another in `field`."""
@@ -207,59 +210,49 @@ class IndexArrays:
         return idf(self.n, df)
 
 
-def _leaf(reader, field: str, term: str):
-    """Whoosh==2.7.4's matcher of `term`'s postings in one segment, under any deletion wrapper
-    (``IndexArrays.live`` masks deleted documents instead)."""
+def _blocks(reader, field: str, term: str, wanted: np.ndarray | None = None):
+    """(document numbers, weights, values) of each block of `term`'s postings in `field`, in
+    one segment; with `wanted` (sorted document numbers of the segment), only the blocks
+    that may hold one of them are read.
+
+    Whoosh==2.7.4 keeps a term's postings in blocks of delta-coded ids, weights and values
+    (W3LeafMatcher; it never inlines them in the term info); decoding a whole block with
+    numpy avoids a Python step per posting (private API of the pinned version; tests compare
+    with Whoosh's own reading). Weights are None (all 1.0), one float for all, or one per
+    posting."""
+    if (field, term) not in reader:
+        return
     m = reader.postings(field, term)
     while not hasattr(m, "_read_data"):
-        m = m.child
-    return m
-
-
-def _block_ids(m) -> np.ndarray:
-    """The document numbers of the block `m` is on (its data read), within the segment.
-
-    Whoosh==2.7.4's W3LeafMatcher stores postings in blocks of delta-coded ids, weights and
-    values; decoding a whole block with numpy avoids a Python step per posting (private API
-    of the pinned version; tests compare with Whoosh's own reading)."""
-    m._read_data()
-    deltas = m._data[0]
-    if m._byteids:  # small ids: stored as they are, in bytes
-        return np.frombuffer(deltas, dtype=np.uint8).astype(np.int64)
-    return np.cumsum(np.asarray(deltas, dtype=np.int64))
-
-
-def _blocks(leaves, field: str, term: str):
-    """(matcher, segment offset, document numbers) of each block of `term`'s postings in
-    `field`, segment after segment; the matcher holds the block's data."""
-    for reader, offset in leaves:
-        if (field, term) not in reader:
-            continue
-        m = _leaf(reader, field, term)
-        while m.is_active():
-            yield m, offset, _block_ids(m)
-            m._next_block()
+        m = m.child  # deletions wrap it; `IndexArrays.live` masks them instead
+    at = 0
+    while m.is_active():
+        if wanted is not None:
+            if at >= len(wanted):
+                return
+            if m.block_max_id() < wanted[at]:  # a block before the next wanted document: not read
+                m._next_block()
+                continue
+        m._read_data()
+        deltas = m._data[0]
+        if m._byteids:  # small ids: stored as they are, in bytes
+            ids = np.frombuffer(deltas, dtype=np.uint8).astype(np.int64)
+        else:
+            ids = np.cumsum(np.asarray(deltas, dtype=np.int64))
+        yield ids, m._data[1], m._data[2]
+        if wanted is not None:
+            at = int(np.searchsorted(wanted, ids[-1], side="right"))
+        m._next_block()
 
 
 def _positions(reader, field: str, term: str, docs: np.ndarray) -> dict[int, list[int]]:
-    """Positions of `term` in `field` for those of `docs` (sorted, of the segment) holding it.
-
-    Only the blocks that can hold one of `docs` are read, and only their positions decoded."""
+    """Positions of `term` in `field` for those of `docs` (sorted, of the segment) holding it:
+    only the blocks that can hold one of them are read, only their positions decoded."""
+    decode = reader.schema[field].format.decode_positions
     out: dict[int, list[int]] = {}
-    if not len(docs) or (field, term) not in reader:
-        return out
-    m = _leaf(reader, field, term)
-    decode, at = m.format.decode_positions, 0
-    while m.is_active() and at < len(docs):
-        if m.block_max_id() < docs[at]:  # a block before the next wanted document: not read
-            m._next_block()
-            continue
-        ids = _block_ids(m)
-        values = m._data[2]
+    for ids, _, values in _blocks(reader, field, term, docs):
         for i in np.flatnonzero(np.isin(ids, docs, assume_unique=True)):
             out[int(ids[i])] = decode(values[i])
-        at = int(np.searchsorted(docs, ids[-1], side="right"))
-        m._next_block()
     return out
 
 

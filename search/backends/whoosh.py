@@ -16,6 +16,7 @@ import gc
 import io
 import os
 import shutil
+import threading
 import traceback
 import warnings
 import weakref
@@ -24,11 +25,12 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from whoosh import index as whoosh_index
+from whoosh.filedb import structfile
 
 from ..analysis import compound_words
 from ..errors import IndexDamaged, IndexMissing, NoSpace, StaleIndex, VnsearchError
 from ..facets import FACETS
-from ..schema import PAIRS, SCHEMA_VERSION, build_schema
+from ..schema import SCHEMA_VERSION, build_schema
 from ..scoring import TEXT_FIELDS, stream
 from ..store import MIN_FREE, Store, die_with_parent, estimate_index_bytes
 from . import columns, ranking
@@ -37,6 +39,67 @@ from . import Filters, Match, Matches, SearchSpec
 __all__ = ["WhooshBackend", "WhooshWriter", "open_backend", "open_writer"]
 
 BODY_FOLD, TITLE_FOLD = stream("body", "folded"), stream("title", "folded")
+
+
+class MappedFile:
+    """A read-only file over a memoryview of a mapped segment, read without being copied.
+
+    Whoosh==2.7.4 maps a compound segment, then wraps each file of it in a ``BufferFile``
+    whose ``BytesIO(view)`` copies the whole file into memory: every reader open copied
+    every segment (600 MB per process at 51,000 articles, again in each server worker).
+    This reads the mapped pages instead, shared by every process. Each thread has its own
+    position once it has moved one (Whoosh seeks, then reads: with one position, two
+    threads reading postings at once could read each other's bytes); a thread that has
+    not reads from the last position any thread set, as with one position."""
+
+    def __init__(self, buf):
+        self._view = memoryview(buf)
+        self._shared = 0
+        self._mine = threading.local()
+
+    def _at(self) -> int:
+        return getattr(self._mine, "pos", self._shared)
+
+    def _move(self, pos: int) -> int:
+        self._mine.pos = self._shared = pos
+        return pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._at(), io.SEEK_END: len(self._view)}[whence]
+        return self._move(base + offset)
+
+    def tell(self) -> int:
+        return self._at()
+
+    def read(self, n: int | None = -1) -> bytes:
+        at = self._at()
+        end = len(self._view) if n is None or n < 0 else min(at + n, len(self._view))
+        self._move(max(at, end))
+        return bytes(self._view[at:end])
+
+    def readinto(self, b) -> int:
+        data = self.read(len(b))
+        b[:len(data)] = data
+        return len(data)
+
+    def readline(self, n: int | None = -1) -> bytes:  # pickle.load wants one
+        at = self._at()
+        end = len(self._view) if n is None or n < 0 else min(at + n, len(self._view))
+        cut = bytes(self._view[at:end]).find(b"\n")
+        return self.read((cut + 1 if cut >= 0 else end - at))
+
+    def close(self) -> None:
+        self._view.release()
+
+
+def _mapped_buffer_file(self, buf, name=None, onclose=None):
+    """``structfile.BufferFile.__init__`` with a ``MappedFile`` instead of a ``BytesIO`` copy."""
+    self._buf, self._name, self.onclose = buf, name, onclose
+    self.file = MappedFile(buf)
+    self.is_real, self.is_closed = False, False
+
+
+structfile.BufferFile.__init__ = _mapped_buffer_file
 
 
 def _open(store: Store):
@@ -246,14 +309,11 @@ class WhooshWriter:
 
 
 def _whoosh_fields(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """A document's fields as the schema names them: each text field fed to its three
-    streams and the pair streams of two of them."""
+    """A document's fields as the schema names them: each text field fed to its three streams."""
     fields = {k: v for k, v in doc.items() if v is not None}
     for name in TEXT_FIELDS:
         for kind in ("folded", "compound"):
             fields[stream(name, kind)] = doc[name]
-    for positional, pairs in PAIRS.items():
-        fields[pairs] = fields[positional]
     return fields
 
 
