@@ -3,11 +3,12 @@
 For each size (default about 12,000, 25,000 and all 50,871 articles of the four corpora of
 ``../shared/corpora`` that ``bench/query_latency.py`` uses) the articles are taken round
 robin from the four files (so every size has the same mix), written as JSONL under
-``--work``/corpus-<size>, and indexed from scratch by ``vnsearch reindex --full`` in a
+``--work``/corpus-<size> (files of 5,000), and indexed from scratch by ``vnsearch reindex --full`` in a
 subprocess whose process tree is sampled (peak RSS and PSS, as ``bench/index_throughput.py``
-does). Then, in a fresh process per size:
+does), and its parent process alone (peak RSS and its anonymous part). Then, in a fresh process per size:
 
-* ``open``    ``open_index`` (manifest check, Whoosh's TOC, the mapped arrays), ms;
+* ``open``    ``open_index`` (manifest check, Whoosh's TOC, the mapped arrays), ms, the first
+              time after the build (the CRCs of the files written last are read) and then;
 * ``first``   the first query ("kinh tế xã hội"), ms;
 * the query mix of ``bench/queries_latency.txt`` in the two modes of ``query_latency.py``
   (``top10``: the backend's ranked top ten; ``full``: what the search page needs), a first
@@ -53,31 +54,70 @@ from query_latency import CORPORA, CORPUS_FILES, QUERIES_FILE, ROOT, best_of, lo
 FIRST_QUERY = "kinh tế xã hội"
 
 
+PER_FILE = 5000  # articles per JSONL file (vnsearch refuses files over 50 MB)
+
+
 def write_corpus(folder: Path, size: int) -> int:
-    """The first `size` articles, round robin over the four corpus files, as one JSONL."""
+    """The first `size` articles, round robin over the four corpus files, as JSONL files of
+    ``PER_FILE`` articles; kept when already written."""
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / "articles.jsonl"
-    if target.exists() and sum(1 for _ in target.open(encoding="utf-8")) == size:
-        return size
+    done = folder / "WRITTEN"
+    if done.exists():
+        return int(done.read_text())
+    for old in folder.glob("*.jsonl"):
+        old.unlink()
     files = [gzip.open(CORPORA / name, "rt", encoding="utf-8") for name in CORPUS_FILES]
-    written = 0
-    with open(target.with_suffix(".tmp"), "w", encoding="utf-8") as out:
-        live = list(files)
-        for f in cycle(files):
-            if written == size or not live:
-                break
-            if f not in live:
-                continue
-            line = f.readline()
-            if not line:
-                live.remove(f)
-                continue
-            out.write(line)
-            written += 1
+    live, written, out = list(files), 0, None
+    for f in cycle(files):
+        if written == size or not live:
+            break
+        if f not in live:
+            continue
+        line = f.readline()
+        if not line:
+            live.remove(f)
+            continue
+        if written % PER_FILE == 0:
+            if out:
+                out.close()
+            out = open(folder / f"articles-{written // PER_FILE:03d}.jsonl", "w", encoding="utf-8")
+        out.write(line)
+        written += 1
+    if out:
+        out.close()
     for f in files:
         f.close()
-    target.with_suffix(".tmp").replace(target)
+    done.write_text(str(written))
     return written
+
+
+class ParentMemory:
+    """Samples the peak RSS and anonymous RSS of one process (the reindex's parent)."""
+
+    def __init__(self, pid: int):
+        import threading
+
+        self.pid, self.rss, self.anon = pid, 0, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.25):
+            try:
+                with open(f"/proc/{self.pid}/status") as f:
+                    for line in f:
+                        if line.startswith("VmRSS:"):
+                            self.rss = max(self.rss, int(line.split()[1]) // 1024)
+                        elif line.startswith("RssAnon:"):
+                            self.anon = max(self.anon, int(line.split()[1]) // 1024)
+            except OSError:
+                return
+
+    def stop(self) -> tuple[int, int]:
+        self._stop.set()
+        self._thread.join()
+        return self.rss, self.anon
 
 
 def build(corpus: Path, index: Path, full: bool, workers: int) -> dict:
@@ -87,12 +127,15 @@ def build(corpus: Path, index: Path, full: bool, workers: int) -> dict:
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, cwd=ROOT)
     watch = Watch(proc.pid, heartbeat=120, label=f"reindex {corpus.name}")
+    parent = ParentMemory(proc.pid)
     proc.wait()
     wall = time.perf_counter() - t0
     machine = watch.stop(0.0)
+    parent_rss, parent_anon = parent.stop()
     if proc.returncode:
         raise SystemExit(f"reindex of {corpus} failed (exit {proc.returncode})")
-    return {"reindex_s": round(wall, 1), "peak_rss_mb": machine["tree_peak_rss_mb"],
+    return {"reindex_s": round(wall, 1), "parent_peak_rss_mb": parent_rss, "parent_peak_anon_mb": parent_anon,
+            "peak_rss_mb": machine["tree_peak_rss_mb"],
             "peak_pss_mb": machine["tree_peak_pss_mb"], "load1_mean": machine["load1_mean"],
             "rebuilt": full}
 
@@ -145,22 +188,35 @@ def probe(index: str, passes: int, limit: int | None) -> None:
     print("RESULT " + json.dumps(result))
 
 
+def first_open(index: Path) -> float:
+    """ms to open the index in a fresh process the first time after its build (the files
+    written last have their CRC read: ``store.verify``); the probe's later open does not."""
+    code = ("import time; from search import open_index; t = time.perf_counter(); i = open_index(%r); "
+            "print((time.perf_counter() - t) * 1000)" % str(index))
+    time.sleep(2.5)  # past store.RACY_NS: what the build wrote is then trusted by its stamp
+    out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
 def measure(index: Path, passes: int, limit: int | None) -> dict:
+    opened_after_build = first_open(index)
     cmd = [sys.executable, "-W", "ignore", __file__, "--probe", str(index), "--passes", str(passes)]
     if limit:
         cmd += ["--limit", str(limit)]
     out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     if out.returncode:
         raise SystemExit(f"probe of {index} failed:\n{out.stderr[-2000:]}")
-    return json.loads(next(l for l in out.stdout.splitlines() if l.startswith("RESULT "))[7:])
+    result = json.loads(next(l for l in out.stdout.splitlines() if l.startswith("RESULT "))[7:])
+    result["first_open_ms"] = opened_after_build
+    return result
 
 
 def table(rows: list[dict]) -> str:
     base = rows[0]
-    lines = ["| articles | reindex s | peak RSS / PSS MB (tree) | index MB | open ms | first query ms "
+    lines = ["| articles | reindex s | peak RSS / anon MB (parent) | peak RSS / PSS MB (tree) | index MB | open ms (first after the build) | first query ms "
              "| top-10 pass 0 p50/p95 | top-10 warm p50/p95 | full pass 0 p50/p95 | full warm p50/p95 "
              "| RSS / anon / PSS after open MB | after the mix MB |",
-             "|" + " ---: |" * 12]
+             "|" + " ---: |" * 13]
 
     def pair(r, mode, which):
         return f"{r[mode][which + '_p50']:.1f} / {r[mode][which + '_p95']:.1f}"
@@ -170,8 +226,9 @@ def table(rows: list[dict]) -> str:
 
     for r in rows:
         b = r.get("build") or {}
-        lines.append(f"| {r['documents']:,} | {b.get('reindex_s', '–')} | {b.get('peak_rss_mb', '–')} / "
-                     f"{b.get('peak_pss_mb', '–')} | {r['index_mb']:,.0f} | {r['open_ms']:.0f} | {r['first_ms']:.0f} "
+        lines.append(f"| {r['documents']:,} | {b.get('reindex_s', '–')} | {b.get('parent_peak_rss_mb', '–')} / "
+                     f"{b.get('parent_peak_anon_mb', '–')} | {b.get('peak_rss_mb', '–')} / "
+                     f"{b.get('peak_pss_mb', '–')} | {r['index_mb']:,.0f} | {r['open_ms']:.0f} ({r['first_open_ms']:.0f}) | {r['first_ms']:.0f} "
                      f"| {pair(r, 'top10', 'pass0')} | {pair(r, 'top10', 'warm')} | {pair(r, 'full', 'pass0')} "
                      f"| {pair(r, 'full', 'warm')} | {mem(r['memory_open'])} | {mem(r['memory_after'])} |")
     lines.append("")

@@ -89,7 +89,7 @@ class MappedFile:
         return self.read((cut + 1 if cut >= 0 else end - at))
 
     def close(self) -> None:
-        self._view.release()
+        self._view = memoryview(b"")  # the map itself is the compound storage's to close
 
 
 def _mapped_buffer_file(self, buf, name=None, onclose=None):
