@@ -18,6 +18,7 @@ import os
 import signal
 import socket
 import sys
+import threading
 import time
 from typing import Callable
 
@@ -40,9 +41,18 @@ def bind(host: str, port: int) -> socket.socket:
     return socket.create_server((host, port), family=family, backlog=1024)
 
 
+def _warm() -> None:
+    """Read what the first searches would otherwise read (pyvi's dictionary, which the
+    highlighter looks words up in: 0.2 s), while the server already listens."""
+    from search import lexicon
+
+    lexicon.words()
+
+
 def _waitress(app: Flask, **where) -> None:
     from waitress import serve as waitress_serve
 
+    threading.Thread(target=_warm, name="vnsearch-warm", daemon=True).start()
     waitress_serve(app, threads=THREADS, ident="vnsearch", **where, **WAITRESS_LIMITS)
 
 
