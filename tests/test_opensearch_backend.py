@@ -38,7 +38,7 @@ from search.facets import FACETS, UNKNOWN
 from search.indexer import document_fields, reindex
 from web import create_app
 
-from .conftest import SEEDS
+from .conftest import SEEDS, shared_corpus
 from .opensearch_cluster import free_ports
 from .test_backend_contract import _make_corpus
 
@@ -141,6 +141,7 @@ def assert_same(expected, found, label: str = "") -> float:
 
 
 def test_same_answers_as_the_embedded_backend(whoosh, opensearch):
+    shared_corpus("party_committee_subset.jsonl.gz")  # the counts below need its real articles
     worst, compared, same_place = 0.0, 0, 0
     sharded = opensearch.config["shards"] > 1  # slower to ask: the first page of each filter only
     asked = [(filters, "relevance", page) for filters in FILTER_SET
@@ -169,6 +170,7 @@ def test_same_answers_as_the_embedded_backend(whoosh, opensearch):
 
 
 def test_stored_documents_similar_and_vocabulary_agree(whoosh, opensearch):
+    shared_corpus("party_committee_subset.jsonl.gz")  # one of the documents is a real article
     for doc_id in ["000_16468085dbf1e3df", "dated/d3", "real/vietnews/test/019090"]:
         assert opensearch.document(doc_id) == whoosh.document(doc_id)
         expected, found = whoosh.similar(doc_id, 8), opensearch.similar(doc_id, 8)
