@@ -37,6 +37,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from index_throughput import _tree  # noqa: E402
 from query_latency import QUERIES_FILE, ROOT, load_queries  # noqa: E402
 
 RESTART_QUERIES = [
@@ -79,28 +80,10 @@ def wait_for(port: int, path: str, deadline: float) -> None:
     raise SystemExit(f"no 200 for {path} before the deadline")
 
 
-def tree(pid: int) -> list[int]:
-    kids: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    stat = f.read()
-                kids.setdefault(int(stat[stat.rindex(")") + 2:].split()[1]), []).append(int(entry))
-            except (OSError, ValueError):
-                pass
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo.extend(kids.get(p, ()))
-    return out
-
-
 def memory(pid: int) -> dict:
     """RSS, anonymous RSS and PSS summed over the process tree, MB."""
     total = {"rss": 0, "anon": 0, "pss": 0}
-    for p in tree(pid):
+    for p in _tree(pid):
         try:
             with open(f"/proc/{p}/smaps_rollup") as f:
                 for line in f:
