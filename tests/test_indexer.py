@@ -181,6 +181,24 @@ def test_an_index_without_its_arrays_is_refused_as_stale_and_rebuilt(corpus, tmp
     assert open_index(index).search(SearchRequest()).total == 5
 
 
+def test_arrays_of_an_older_version_are_rebuilt_by_a_plain_reindex(corpus, tmp_path):
+    """`make run`'s incremental reindex must not leave an index the server refuses."""
+    import json
+
+    from search.backends import columns
+
+    index = tmp_path / "index"
+    reindex(corpus, index, workers=1)
+    live = index / Store(index).current()["generation"]
+    meta = json.loads((live / columns.ARRAYS).read_text(encoding="utf-8"))
+    (live / columns.ARRAYS).write_text(json.dumps({**meta, "version": columns.VERSION - 1}), encoding="utf-8")
+    Store(index).write_manifest(live)
+    with pytest.raises(StaleIndex, match=r"run `vnsearch reindex --full`"):
+        open_index(index)
+    assert report_counts(reindex(corpus, index, workers=1)) == (5, 0, 0, 0, 0)  # rebuilt in full
+    assert open_index(index).search(SearchRequest()).total == 5
+
+
 def test_an_incremental_run_writes_new_arrays_and_leaves_the_live_ones(corpus, tmp_path):
     index = tmp_path / "index"
     reindex(corpus, index, workers=1)

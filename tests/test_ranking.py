@@ -178,3 +178,5 @@ def test_each_thread_reads_a_mapped_file_from_its_own_position():
     f.seek(-2, 2)
     assert f.read() == bytes([254, 255]) and f.read(5) == b""
     assert f.file.readline() == b"" and BufferFile(memoryview(b"ab\ncd")).file.readline() == b"ab\n"
+    long_line = BufferFile(memoryview(b"x" * 10_000 + b"\nrest")).file  # past one chunk
+    assert long_line.readline() == b"x" * 10_000 + b"\n" and long_line.readline() == b"rest"

@@ -41,6 +41,9 @@ __all__ = ["WhooshBackend", "WhooshWriter", "open_backend", "open_writer"]
 BODY_FOLD, TITLE_FOLD = stream("body", "folded"), stream("title", "folded")
 
 
+LINE_CHUNK = 4096  # bytes looked at at once for the end of a line
+
+
 class MappedFile:
     """A read-only file over a memoryview of a mapped segment, read without being copied.
 
@@ -85,8 +88,11 @@ class MappedFile:
     def readline(self, n: int | None = -1) -> bytes:  # pickle.load wants one
         at = self._at()
         end = len(self._view) if n is None or n < 0 else min(at + n, len(self._view))
-        cut = bytes(self._view[at:end]).find(b"\n")
-        return self.read((cut + 1 if cut >= 0 else end - at))
+        for start in range(at, end, LINE_CHUNK):  # not a copy of the rest of the file
+            cut = bytes(self._view[start:min(start + LINE_CHUNK, end)]).find(b"\n")
+            if cut >= 0:
+                return self.read(start + cut + 1 - at)
+        return self.read(end - at)
 
     def close(self) -> None:
         self._view = memoryview(b"")  # the map itself is the compound storage's to close
@@ -103,7 +109,8 @@ structfile.BufferFile.__init__ = _mapped_buffer_file
 
 
 def _open(store: Store):
-    """(CURRENT record, the live Whoosh index); raises IndexMissing or StaleIndex."""
+    """(CURRENT record, the live Whoosh index, its mapped arrays); raises IndexMissing or
+    StaleIndex (also for arrays missing or of an older version: a reindex then rebuilds)."""
     record, folder = store.live()
     if record.get("schema_version") != SCHEMA_VERSION:
         raise StaleIndex(store.root, record.get("schema_version"), SCHEMA_VERSION)
@@ -114,10 +121,12 @@ def _open(store: Store):
     if missing:
         ix.close()
         raise StaleIndex(store.root, SCHEMA_VERSION, SCHEMA_VERSION, missing_facets=missing)
-    if not (folder / columns.ARRAYS).is_file():
+    with _damaged(store):
+        saved = columns.load(folder)
+    if saved is None:
         ix.close()
         raise StaleIndex(store.root, SCHEMA_VERSION, SCHEMA_VERSION, missing_arrays=True)
-    return record, ix
+    return record, ix, saved
 
 
 @contextmanager
@@ -135,10 +144,10 @@ def _damaged(store: Store):
 def open_backend(location: str) -> "WhooshBackend":
     """The live generation of the index folder `location`."""
     store = Store(location)
-    record, ix = _open(store)
+    record, ix, saved = _open(store)
     try:
         with _damaged(store):
-            return WhooshBackend(store, record, ix)
+            return WhooshBackend(store, record, ix, saved)
     except BaseException:
         ix.close()
         raise
@@ -153,13 +162,10 @@ class WhooshBackend:
 
     name = "whoosh"
 
-    def __init__(self, store: Store, record: dict, ix):
+    def __init__(self, store: Store, record: dict, ix, saved: columns.Saved):
         self.store, self.record, self._ix = store, record, ix
         self.location = str(store.root)
         self.generation = record["generation"]
-        saved = columns.load(store.root / self.generation)
-        if saved is None:
-            raise StaleIndex(store.root, SCHEMA_VERSION, SCHEMA_VERSION, missing_arrays=True)
         self.arrays = ranking.IndexArrays(ix.searcher(), tuple(FACETS), saved)
         self._searcher = self.arrays.searcher
         # A backend replaced by a refresh is dropped, not closed (a search may still use it):
@@ -291,7 +297,7 @@ class WhooshWriter:
 
     def known(self) -> dict[str, str] | None:
         try:
-            record, ix = _open(self.store)
+            record, ix, _ = _open(self.store)
         except (IndexMissing, StaleIndex, IndexDamaged):  # build afresh
             return None
         try:
