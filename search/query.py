@@ -405,10 +405,23 @@ class Index:
         def count(text: str) -> int:
             return backend.search(SearchSpec(querylang.parse(text), require_all=True, limit=0)).matched
 
-        def fits(candidate_words: list[str]) -> tuple[int, int]:
-            """(documents with the words side by side, documents with all of them)."""
-            text = " ".join(candidate_words)
-            return count(f'"{text}"'), count(text)
+        def best_fit(i: int, near: list[str]) -> str:
+            """Of the nearest words for word `i`, the first found side by side with the rest of
+            the query in the most documents, then with all of it in the most. The phrase count
+            is the costly one (positions): it is skipped for a word that cannot win, found with
+            the other words in fewer documents than the best so far has them side by side."""
+            if len(near) == 1:
+                return near[0]
+            best, best_fit = near[0], (-1, -1)
+            for word in near:
+                text = " ".join(corrected[:i] + [word] + corrected[i + 1:])
+                together = count(text)
+                if together < best_fit[0]:
+                    continue
+                fit = (count(f'"{text}"') if together else 0, together)
+                if fit > best_fit:
+                    best, best_fit = word, fit
+            return best
 
         for i, f in enumerate(corrected):
             if known[i]:
@@ -416,7 +429,7 @@ class Index:
             near = sorted((edit_distance(f, w), -df, w) for w, df in backend.near_words(f, SUGGEST_DISTANCE))
             near = [w for d, _, w in near if d == near[0][0]][:SUGGEST_CANDIDATES] if near else []
             if near:  # of the nearest words, the one that best fits the rest of the query
-                corrected[i] = max(near, key=lambda w: fits(corrected[:i] + [w] + corrected[i + 1:]))
+                corrected[i] = best_fit(i, near)
         best = backend.search(SearchSpec(querylang.parse(" ".join(corrected)), require_all=True,
                                          limit=SUGGEST_SAMPLE))
         if not best.hits:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterator
 
+from rapidfuzz.distance import Levenshtein
+
 __all__ = [
     "nfc",
     "fold",
@@ -203,10 +205,4 @@ def syllables(text: str) -> Iterator[Syllable]:
 
 def edit_distance(a: str, b: str) -> int:
     """Levenshtein distance between two strings (insertions, deletions, substitutions)."""
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
+    return Levenshtein.distance(a, b)

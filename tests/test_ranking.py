@@ -52,8 +52,10 @@ def test_postings_match_whoosh(two_segment_index, field, term):
 def test_common_terms_postings_are_mapped_from_the_generation(two_segment_index):
     ix = two_segment_index
     assert ix.saved is not None and "tinh" in ix.saved.table["body_fold"]
-    ids, _ = ix.postings("body_fold", "tinh")
-    assert isinstance(ids.base, np.memmap) or isinstance(ids.base.base, np.memmap)
+    saved, _ = ix.saved.postings("body_fold", "tinh")
+    assert isinstance(saved.base, np.memmap) or isinstance(saved.base.base, np.memmap)
+    ids, _ = ix.postings("body_fold", "tinh")  # as intp, which numpy indexes with fastest
+    assert ids.dtype == np.intp and ids.tolist() == saved.tolist()
     assert ix.saved.postings("body", "không-có") is None  # a rare (here absent) term: read from Whoosh
 
 
@@ -140,6 +142,33 @@ def test_the_phrases_of_abbreviations_are_found_at_build_time(real_index):
             assert saved is not None and saved.tolist() == ix.find_phrase(name, form).tolist()
     assert max(len(ix.saved.phrase("body", words)) for words in phrases()) > 10  # found, not only missed
     assert ix.saved.phrase("body", ["bí", "thư"]) is None  # not an abbreviation's: looked for when asked
+
+
+def _typo(rng: random.Random, word: str) -> str:
+    """`word` with one letter dropped, added, changed, or two neighbours swapped."""
+    at, letter = rng.randrange(len(word) + 1), rng.choice("aeiouyngdhtc")
+    return rng.choice([word[:at] + word[at + 1:], word[:at] + letter + word[at:], word[:at] + letter + word[at + 1:],
+                       word[:at] + word[at + 1:at + 2] + word[at:at + 1] + word[at + 2:]]) or letter
+
+
+def test_near_words_are_whooshs_terms_within(real_index):
+    """"Did you mean" reads the folded vocabulary written at build time: the words within two
+    edits sharing the first letter, with their document frequencies, are those Whoosh's
+    ``terms_within`` finds in its term dictionary (two segments, deleted documents)."""
+    ix, _ = real_index
+    reader = ix.searcher.reader()
+    vocabulary = [w for w, _ in reader.iter_field("body_fold")]
+    assert len(vocabulary) > 1500
+    rng = random.Random(3)
+    typed = [_typo(rng, _typo(rng, reader.schema["body_fold"].from_bytes(rng.choice(vocabulary))))
+             for _ in range(200)] + ["cuongg", "tinhh", "uyy", "x", "q", "ủy", "đ", "zzzzzzzz"]
+    found = 0
+    for word in typed:
+        expected = sorted((w, reader.doc_frequency("body_fold", w))
+                          for w in reader.terms_within("body_fold", word, 2, prefix=1))
+        assert sorted(ix.saved.near_words(word, 2)) == expected, word
+        found += len(expected)
+    assert found > 400  # the typos have near words, not only none alike
 
 
 def test_segments_are_read_from_the_map_not_copied(two_segment_index):

@@ -222,9 +222,7 @@ class WhooshBackend:
         return any(reader.doc_frequency(f, word) for f in fields)
 
     def near_words(self, folded: str, distance: int) -> list[tuple[str, int]]:
-        reader = self._searcher.reader()
-        return [(w, reader.doc_frequency(BODY_FOLD, w))
-                for w in reader.terms_within(BODY_FOLD, folded, distance, prefix=1)]
+        return self.arrays.saved.near_words(folded, distance)
 
     def health(self) -> dict[str, Any]:
         return {"backend": self.name, "documents": self._searcher.doc_count(),
@@ -460,7 +458,7 @@ class WhooshBuild:
         try:
             with ix.searcher() as searcher:
                 arrays = ranking.IndexArrays(searcher, tuple(FACETS))
-                columns.write(self.folder, arrays, searcher.reader())
+                columns.write(self.folder, arrays, searcher.reader(), BODY_FOLD)
         finally:
             ix.close()
 
