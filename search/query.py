@@ -30,7 +30,7 @@ from .backends import SORTS, Backend, Filters, Match, SearchSpec, open_backend
 from .errors import BadQuery, UnknownDocument
 from .facets import FACETS, MAX_VALUES, UNKNOWN, UNKNOWN_LABEL
 from .highlight import mark, matches, snippet
-from .text import canonical_tones, edit_distance, fold, nfc, normalize_token, syllables
+from .text import SYLLABLE, canonical_tones, edit_distance, fold, nfc, normalize_token, syllables
 
 __all__ = ["Index", "open_index", "SearchRequest", "SearchResult", "Hit", "FacetValue", "Document",
            "request_from_params", "UNKNOWN_LABEL", "MAX_SIZE", "MAX_QUERY_CHARS", "SORTS"]
@@ -348,7 +348,8 @@ class Index:
             if alt.total > found.total or (relaxed and not alt_relaxed and alt.total):
                 found, parsed, loose = alt, wider, True
                 exact_total, relaxed = (0 if relaxed else exact_total), alt_relaxed
-        suggestion = self._suggest(backend, parsed, request.q, 0 if relaxed else found.total)
+        suggestion = self._suggest(backend, parsed, request.q, 0 if relaxed else found.total,
+                                   0 if relaxed else found.matched)
         corrected = None
         if suggestion and request.autocorrect and (not found.total or relaxed or loose):
             fixed = querylang.parse(suggestion)
@@ -385,8 +386,11 @@ class Index:
 
     # -- "did you mean" --------------------------------------------------------------------
 
-    def _suggest(self, backend: Backend, parsed, q: str, total: int) -> str | None:
-        """A corrected query, with diacritics, when a word is unknown or the query finds nothing.
+    def _suggest(self, backend: Backend, parsed, q: str, total: int, matched: int) -> str | None:
+        """A corrected query, with diacritics, when a word is unknown or the query finds nothing
+        (`total` under the filters, `matched` without them). Words all known that find
+        articles outside the filters are not corrected: the filters leave nothing, and
+        "Nguyễn Nhân Chiến" in a province without him must not become "nguyên nhân Chiến".
 
         Misspelt syllables are corrected against the folded vocabulary (nearest first, then
         the one that best fits the rest of the query); diacritics are restored from the
@@ -399,7 +403,7 @@ class Index:
         # A word typed with diacritics is known when it is written so in some article.
         known = [not f.isalpha() or (backend.word_known(normalize_token(w), accented=True) if parsed.accented
                                      else backend.word_known(f)) for w, f in zip(words, corrected)]
-        if all(known) and total > 0:
+        if all(known) and (total > 0 or matched > 0):
             return None
 
         def count(text: str) -> int:
@@ -507,18 +511,25 @@ def _restore_diacritics(folded: list[str], texts: list[str]) -> list[str]:
     surfaces: Counter = Counter()
     wanted = set(folded)
     runs: list[list[tuple[str, str]]] = []  # (accented, as written) of the wanted words in a row
+    # The texts' syllables repeat: each written form is normalised once (a few thousand
+    # syllables, a few hundred forms): (accented, as written in canonical tones) when wanted.
+    forms: dict[str, tuple[str, str] | None] = {}
     for text in texts:
         previous = None
         run: list[tuple[str, str]] = []
-        for s in syllables(text):
-            a = normalize_token(s.text)
-            if fold(a) in wanted:
+        for surface in SYLLABLE.findall(text):
+            if surface not in forms:
+                a = normalize_token(surface)
+                forms[surface] = (a, canonical_tones(surface)) if fold(a) in wanted else None
+            form = forms[surface]
+            if form is not None:
+                a, written = form
                 unigrams[a] += 1
-                surfaces[a, canonical_tones(s.text)] += 1
+                surfaces[a, written] += 1
                 if previous:
                     bigrams[previous, a] += 1
                 previous = a
-                run.append((a, canonical_tones(s.text)))
+                run.append(form)
             else:
                 previous = None
                 runs.append(run)

@@ -147,6 +147,18 @@ def test_a_misspelt_query_shows_the_corrections_results(shared_seed_index):
     assert exact.corrected is None and exact.suggestion == "Trần Quốc Cường"
 
 
+def test_known_words_the_filters_leave_nothing_of_are_not_corrected(shared_seed_index):
+    """The name is in the Điện Biên articles only: under another province nothing is found,
+    and that is the filter's doing, not a misspelling to correct into other words."""
+    assert search(shared_seed_index, SearchRequest(q="Trần Quốc Cường")).exact == 2
+    for q in ("Trần Quốc Cường", "tran quoc cuong"):
+        result = search(shared_seed_index, SearchRequest(q=q, filters={"province": ["Sơn La"]}))
+        assert (result.total, result.suggestion, result.corrected) == (0, None, None), q
+    # a misspelt word is still corrected under a filter
+    result = search(shared_seed_index, SearchRequest(q="tran quoc cuongg", filters={"province": ["Sơn La"]}))
+    assert result.suggestion == "Trần Quốc Cường"
+
+
 def test_a_query_with_diacritics_matches_the_words_as_written(tmp_path):
     from search.indexer import reindex
 
