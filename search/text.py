@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterator
 
-from rapidfuzz.distance import Levenshtein
-
 __all__ = [
     "nfc",
     "fold",
@@ -205,4 +203,6 @@ def syllables(text: str) -> Iterator[Syllable]:
 
 def edit_distance(a: str, b: str) -> int:
     """Levenshtein distance between two strings (insertions, deletions, substitutions)."""
+    from rapidfuzz.distance import Levenshtein  # here: "did you mean" only, not every start
+
     return Levenshtein.distance(a, b)

@@ -43,7 +43,11 @@ def bind(host: str, port: int) -> socket.socket:
 
 def _warm() -> None:
     """Read what the first searches would otherwise read (pyvi's dictionary, which the
-    highlighter looks words up in: 0.2 s), while the server already listens."""
+    highlighter looks words up in: 0.2 s; rapidfuzz, which "did you mean" measures with),
+    while the server already listens."""
+    import rapidfuzz.distance  # noqa: F401
+    import rapidfuzz.process  # noqa: F401
+
     from search import lexicon
 
     lexicon.words()

@@ -41,8 +41,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rapidfuzz import process
-from rapidfuzz.distance import OSA
 
 from ..abbreviations import phrases
 from ..scoring import TEXT_FIELDS, all_streams, stream
@@ -102,6 +100,9 @@ class Saved:
         """Words of the vocabulary within `distance` edits of `word` (Damerau-Levenshtein,
         each transposition of neighbours one edit, as Whoosh's ``terms_within`` counts)
         that share its first character, each with its document frequency."""
+        from rapidfuzz import process  # here: "did you mean" only, not every start
+        from rapidfuzz.distance import OSA
+
         at = self._initials.get(word[:1])
         if at is None:
             return []
