@@ -26,6 +26,7 @@ from typing import Any, Iterable, Mapping
 
 from whoosh import index as whoosh_index
 from whoosh.filedb import structfile
+from whoosh.filedb.filestore import FileStorage
 
 from ..analysis import compound_words
 from ..errors import IndexDamaged, IndexMissing, NoSpace, StaleIndex, VnsearchError
@@ -453,8 +454,13 @@ class WhooshBuild:
         return count
 
     def _write_arrays(self) -> None:
-        """The generation's arrays as .npy files (``columns.py``), read from what was committed."""
-        ix = whoosh_index.open_dir(str(self.folder))
+        """The generation's arrays as .npy files (``columns.py``), read from what was committed.
+
+        Read without mapping the segments: this reads nearly all of their postings, and
+        mapped, every page read stayed in the reindex's resident memory (580 of its 770 MB
+        peak at 51,000 articles, growing with the corpus); read, they are only the page
+        cache's, and one thread reads (the shared file position is safe). ~25 % slower."""
+        ix = FileStorage(str(self.folder), supports_mmap=False).open_index()
         try:
             with ix.searcher() as searcher:
                 arrays = ranking.IndexArrays(searcher, tuple(FACETS))
