@@ -286,6 +286,24 @@ def _term(ix: IndexArrays, field: str, term: str, boost: float, out: Scored, mat
         out.mask[ids] = True
 
 
+def _sum(scores: list[np.ndarray]) -> np.ndarray:
+    """A new array, the element-wise sum of `scores` added in their order: the same floats
+    as ``np.sum(scores, axis=0)``, without first stacking them into one copy."""
+    total = scores[0] + scores[1] if len(scores) > 1 else scores[0].copy()
+    for score in scores[2:]:
+        total += score
+    return total
+
+
+def _combined(masks: list[np.ndarray], op) -> np.ndarray:
+    """A new mask, `op` (``np.logical_and`` or ``np.logical_or``) of all `masks`, applied one
+    after the other (``op.reduce`` of a list first stacks the masks into one copy)."""
+    out = op(masks[0], masks[1]) if len(masks) > 1 else masks[0].copy()
+    for mask in masks[2:]:
+        op(out, mask, out=out)
+    return out
+
+
 def _fields(clause: Clause) -> tuple[str, ...]:
     return ("title",) if clause.field == "title" else ("title", "body")
 
@@ -316,13 +334,13 @@ def _words_scored(ix: IndexArrays, words: list[str], fields: tuple[str, ...], re
 def _form(ix: IndexArrays, words: list[str], fields: tuple[str, ...], reading: str) -> Scored:
     """A word or a phrase (every word, side by side in one field), with its score."""
     parts = _words_scored(ix, words, fields, reading)
-    score = np.sum([p.score for p in parts], axis=0) if len(parts) > 1 else parts[0].score
+    score = _sum([p.score for p in parts]) if len(parts) > 1 else parts[0].score
     if len(words) == 1:
         return Scored(parts[0].mask, score)
     accented = [normalize_token(w) for w in words]
     folded = [fold(a) for a in accented]
     mask = np.zeros(ix.n, dtype=bool)
-    candidates = np.logical_and.reduce([p.mask for p in parts])
+    candidates = _combined([p.mask for p in parts], np.logical_and)
     if candidates.any():
         for name in fields:
             if reading != "folded":
@@ -350,8 +368,8 @@ def _group(ix: IndexArrays, group: list[Clause], require_all: bool, reading: str
         return None
     scored = [_clause(ix, c, reading) for c in content]
     masks = [s.mask for s in scored]
-    mask = np.logical_and.reduce(masks) if require_all else np.logical_or.reduce(masks)
-    score = np.sum([s.score for s in scored], axis=0)
+    mask = _combined(masks, np.logical_and if require_all else np.logical_or)
+    score = _sum([s.score for s in scored])
     for name, field, term in compound_terms(positive, reading != "folded"):
         boost = Scored(np.zeros(ix.n, dtype=bool), np.zeros(ix.n, dtype=np.float32))
         _term(ix, field, term, FIELD_BOOST[name] * COMPOUND, boost)
@@ -372,8 +390,8 @@ def evaluate(ix: IndexArrays, parsed: ParsedQuery, require_all: bool) -> Scored:
             if clause.negated:
                 mask &= ~_clause(ix, clause, parsed.reading).mask
         return Scored(mask, np.zeros(ix.n, dtype=np.float32))
-    mask = np.logical_or.reduce([g.mask for g in groups])
-    score = np.sum([g.score for g in groups], axis=0)
+    mask = _combined([g.mask for g in groups], np.logical_or)
+    score = _sum([g.score for g in groups])
     return Scored(mask & ix.live, score)
 
 
