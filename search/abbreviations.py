@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from .text import fold, normalize_token, syllables
+from .text import fold, normalize_token, syllable_texts
 
 __all__ = ["ABBREVIATIONS", "expansions_of", "abbreviations_in", "phrases"]
 
@@ -67,9 +67,9 @@ def _tables() -> tuple[dict, dict]:
     by_abbrev: dict[tuple[str, ...], list[list[str]]] = {}
     by_expansion: dict[tuple[str, ...], list[list[str]]] = {}
     for abbrev, expansions in ABBREVIATIONS.items():
-        abbrev_syl = [s.text for s in syllables(abbrev)]
+        abbrev_syl = syllable_texts(abbrev)
         for expansion in expansions:
-            exp_syl = [s.text for s in syllables(expansion)]
+            exp_syl = syllable_texts(expansion)
             by_abbrev.setdefault(_key(abbrev_syl), []).append(exp_syl)
             by_expansion.setdefault(_key(exp_syl), []).append(abbrev_syl)
     return by_abbrev, by_expansion

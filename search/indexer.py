@@ -106,8 +106,8 @@ def reindex(corpus_dir: Path, index: Path | str, full: bool = False,
             removed = [doc_id for doc_id in known if doc_id not in seen]
             report.removed = len(removed)
             if stage:
-                stage(f"read {len(seen):,} article{'' if len(seen) == 1 else 's'}; finishing the new index (the analysis workers' "
-                      "last documents, then the arrays and checksums it is opened with)")
+                stage(f"read {len(seen):,} article{'' if len(seen) == 1 else 's'}; finishing the new index "
+                      "(the analysis workers' last documents, then the arrays and checksums it is opened with)")
             build.commit(removed, hashes)
         except BaseException:
             build.cancel()

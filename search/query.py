@@ -30,7 +30,7 @@ from .backends import SORTS, Backend, Filters, Match, SearchSpec, open_backend
 from .errors import BadQuery, UnknownDocument
 from .facets import FACETS, MAX_VALUES, UNKNOWN, UNKNOWN_LABEL
 from .highlight import mark, matches, snippet
-from .text import SYLLABLE, canonical_tones, edit_distance, fold, nfc, normalize_token, syllables
+from .text import canonical_tones, edit_distance, fold, nfc, normalize_token, syllable_texts
 
 __all__ = ["Index", "open_index", "SearchRequest", "SearchResult", "Hit", "FacetValue", "Document",
            "request_from_params", "UNKNOWN_LABEL", "MAX_SIZE", "MAX_QUERY_CHARS", "SORTS"]
@@ -348,8 +348,7 @@ class Index:
             if alt.total > found.total or (relaxed and not alt_relaxed and alt.total):
                 found, parsed, loose = alt, wider, True
                 exact_total, relaxed = (0 if relaxed else exact_total), alt_relaxed
-        suggestion = self._suggest(backend, parsed, request.q, 0 if relaxed else found.total,
-                                   0 if relaxed else found.matched)
+        suggestion = self._suggest(backend, parsed, request.q, 0 if relaxed else found.matched)
         corrected = None
         if suggestion and request.autocorrect and (not found.total or relaxed or loose):
             fixed = querylang.parse(suggestion)
@@ -386,10 +385,10 @@ class Index:
 
     # -- "did you mean" --------------------------------------------------------------------
 
-    def _suggest(self, backend: Backend, parsed, q: str, total: int, matched: int) -> str | None:
+    def _suggest(self, backend: Backend, parsed, q: str, matched: int) -> str | None:
         """A corrected query, with diacritics, when a word is unknown or the query finds nothing
-        (`total` under the filters, `matched` without them). Words all known that find
-        articles outside the filters are not corrected: the filters leave nothing, and
+        even without the filters (`matched`). Words all known that find articles outside the
+        filters are not corrected: the filters leave nothing, and
         "Nguyễn Nhân Chiến" in a province without him must not become "nguyên nhân Chiến".
 
         Misspelt syllables are corrected against the folded vocabulary (nearest first, then
@@ -403,7 +402,7 @@ class Index:
         # A word typed with diacritics is known when it is written so in some article.
         known = [not f.isalpha() or (backend.word_known(normalize_token(w), accented=True) if parsed.accented
                                      else backend.word_known(f)) for w, f in zip(words, corrected)]
-        if all(known) and (total > 0 or matched > 0):
+        if all(known) and matched > 0:
             return None
 
         def count(text: str) -> int:
@@ -416,15 +415,15 @@ class Index:
             the other words in fewer documents than the best so far has them side by side."""
             if len(near) == 1:
                 return near[0]
-            best, best_fit = near[0], (-1, -1)
+            best, best_counts = near[0], (-1, -1)
             for word in near:
                 text = " ".join(corrected[:i] + [word] + corrected[i + 1:])
                 together = count(text)
-                if together < best_fit[0]:
+                if together < best_counts[0]:
                     continue
-                fit = (count(f'"{text}"') if together else 0, together)
-                if fit > best_fit:
-                    best, best_fit = word, fit
+                counts = (count(f'"{text}"') if together else 0, together)
+                if counts > best_counts:
+                    best, best_counts = word, counts
             return best
 
         for i, f in enumerate(corrected):
@@ -517,7 +516,7 @@ def _restore_diacritics(folded: list[str], texts: list[str]) -> list[str]:
     for text in texts:
         previous = None
         run: list[tuple[str, str]] = []
-        for surface in SYLLABLE.findall(text):
+        for surface in syllable_texts(text):
             if surface not in forms:
                 a = normalize_token(surface)
                 forms[surface] = (a, canonical_tones(surface)) if fold(a) in wanted else None

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field as dataclass_field
 
 from .abbreviations import abbreviations_in, expansions_of
 from .scoring import TEXT_FIELDS, stream
-from .text import fold, has_diacritics, nfc, normalize_token, syllables
+from .text import fold, has_diacritics, nfc, normalize_token, syllable_texts
 
 __all__ = ["Clause", "ParsedQuery", "parse", "require_all", "compound_terms", "highlight_terms", "STOPWORDS"]
 
@@ -103,7 +103,7 @@ def parse(text: str) -> ParsedQuery:
             if raw.strip():
                 filters.setdefault(fieldname, []).append(raw.replace("-", " ").strip())
             continue
-        words = [s.text for s in syllables(raw)]
+        words = syllable_texts(raw)
         if not words:
             continue
         negated = bool(minus) or negate_next

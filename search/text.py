@@ -29,6 +29,7 @@ __all__ = [
     "syllables",
     "FOLD_TABLE",
     "SYLLABLE",
+    "syllable_texts",
     "edit_distance",
 ]
 
@@ -199,6 +200,11 @@ def syllables(text: str) -> Iterator[Syllable]:
     """Split NFC `text` into syllables and numbers with their character offsets."""
     for m in SYLLABLE.finditer(text):
         yield Syllable(m.group(), m.start(), m.end())
+
+
+def syllable_texts(text: str) -> list[str]:
+    """The syllables and numbers of NFC `text`, as written (``syllables`` without offsets)."""
+    return SYLLABLE.findall(text)
 
 
 def edit_distance(a: str, b: str) -> int:

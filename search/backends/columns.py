@@ -78,7 +78,6 @@ class Saved:
         self.ids, self.tf = array("postings-ids"), array("postings-tf")
         self.table: dict[str, dict[str, list[int]]] = meta["postings"]
         self.phrases: dict[str, dict[str, list[int]]] = meta["phrases"]
-        self.vocab_field: str = meta["vocabulary"]["field"]
         self._initials: dict[str, list[int]] = meta["vocabulary"]["initials"]
         self._vocab = array("vocab-text"), array("vocab-offsets"), array("vocab-df")
 
@@ -94,7 +93,6 @@ class Saved:
         """Document numbers of a phrase found at build time, or None when it was not."""
         at = self.phrases.get(field, {}).get(" ".join(words))
         return None if at is None else self.ids[at[0]:at[0] + at[1]]
-
 
     def near_words(self, word: str, distance: int) -> list[tuple[str, int]]:
         """Words of the vocabulary within `distance` edits of `word` (Damerau-Levenshtein,

@@ -32,7 +32,7 @@ from whoosh.util.numeric import byte_to_length
 from ..lexicon import is_word
 from ..querylang import STOPWORDS, Clause, ParsedQuery, compound_terms
 from ..scoring import B, COMPOUND, EXACT, FIELD_BOOST, FOLDED_WHEN_EXACT, K1, idf, stream
-from ..text import fold, normalize_token, syllables
+from ..text import fold, normalize_token, syllable_texts
 
 FOLDED_STOPWORDS = frozenset(fold(w) for w in STOPWORDS)
 BODY, BODY_FOLD, BODY_WORD = "body", stream("body", "folded"), stream("body", "compound")
@@ -407,7 +407,7 @@ def _telling(text: str) -> Counter:
     syllables, names such as "bùi_minh_châu"), and the syllables outside any such word as
     written ("thọ" of "Phú Thọ" is not counted alone, so it does not find "Trần Thọ")."""
     out: Counter = Counter()
-    tokens = [s.text for s in syllables(text)]
+    tokens = syllable_texts(text)
     words = [normalize_token(t) for t in tokens]
     covered = [False] * len(words)
     i = 0
