@@ -209,6 +209,10 @@ def syllable_texts(text: str) -> list[str]:
 
 def edit_distance(a: str, b: str) -> int:
     """Levenshtein distance between two strings (insertions, deletions, substitutions)."""
-    from rapidfuzz.distance import Levenshtein  # here: "did you mean" only, not every start
-
-    return Levenshtein.distance(a, b)
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
