@@ -8,7 +8,7 @@ from whoosh import query as wq
 
 from search.backends.ranking import IndexArrays, _field_lengths
 from search.facets import FACETS
-from search.scoring import all_streams
+from search.scoring import B, K1, all_streams
 from search.backends.whoosh import open_backend
 from search.indexer import reindex
 
@@ -44,9 +44,25 @@ def test_postings_match_whoosh(two_segment_index, field, term):
     ix = two_segment_index
     expected = [(offset + d, w) for reader, offset in ix.leaves if (field, term) in reader
                 for d, w in reader.postings(field, term).items_as("weight")]
-    for ids, weights in (ix.postings(field, term), ix.read_postings(field, term)):  # mapped, decoded
-        assert ids.tolist() == [d for d, _ in expected]
-        assert np.allclose(weights, [w for _, w in expected])
+    ids, tf = ix.read_postings(field, term)  # decoded from Whoosh's blocks
+    assert ids.tolist() == [d for d, _ in expected]
+    assert np.allclose(tf, [w for _, w in expected])
+    mapped, impact = ix.postings(field, term)  # from the generation's arrays, or decoded and cached
+    assert mapped.tolist() == ids.tolist()
+    assert impact.tolist() == ix.impact(field, ids, tf).tolist()
+
+
+def test_impacts_are_bm25s_saturated_term_frequency(two_segment_index):
+    """What _term multiplies by idf and boost: tf·(k1+1) / (tf + k1·(1 - b + b·length/average))."""
+    ix = two_segment_index
+    for field, term in (("body_fold", "tinh"), ("title", "hội")):
+        ids, tf = ix.read_postings(field, term)
+        lengths = ix.lengths(field).astype(np.float64)
+        average = lengths[ix.live].mean()
+        norm = K1 * (1 - B[field] + B[field] * lengths[ids] / average)
+        expected = tf * (K1 + 1) / (tf + norm)
+        assert np.allclose(ix.postings(field, term)[1], expected, rtol=1e-5)
+        assert len(set(expected.round(4))) > 1  # lengths differ, so impacts do
 
 
 def test_common_terms_postings_are_mapped_from_the_generation(two_segment_index):
@@ -72,7 +88,7 @@ def test_mapped_arrays_equal_the_ones_read_from_whoosh(two_segment_index):
         assert ix.norm(field).tolist() == fresh.norm(field).tolist()
     for field, terms in ix.saved.table.items():
         for term in terms:
-            mapped, read = ix.postings(field, term), fresh.read_postings(field, term)
+            mapped, read = ix.postings(field, term), fresh.postings(field, term)  # read and computed
             assert mapped[0].tolist() == read[0].tolist() and mapped[1].tolist() == read[1].tolist()
 
 

@@ -17,7 +17,7 @@ read at the first such query::
       arrays-postings-ids.npy     int32[P]  document numbers of the common terms, term after term,
                                             then of the phrases the query language adds
                                             (``abbreviations.phrases``), found once here
-      arrays-postings-tf.npy      float32[P] their term frequencies
+      arrays-postings-impact.npy  float32[P] their BM25 impacts, tf·(k1+1)/(tf+norm) (1 for a phrase)
       arrays-vocab-text.npy       uint8[B]  the folded body vocabulary, UTF-8, each word ended
                                             by a newline, in Whoosh's (byte) order
       arrays-vocab-offsets.npy    int64[V+1] where each word starts (and where the last ends)
@@ -49,7 +49,7 @@ from ..text import fold
 __all__ = ["ARRAYS", "VERSION", "Saved", "write", "load", "hot_threshold"]
 
 ARRAYS = "arrays.json"
-VERSION = 3  # 2: the phrases; 3: the vocabulary
+VERSION = 4  # 2: the phrases; 3: the vocabulary; 4: impacts instead of term frequencies
 PREFIX = "arrays-"
 HOT_MIN_DF = 64  # a term in fewer documents is read from Whoosh when asked (a few blocks)
 HOT_SHARE = 400  # ...and so is one in fewer than 1/400 of the documents
@@ -75,19 +75,19 @@ class Saved:
         self.facets = {name: (array(f"facet-{name}"), list(values))
                        for name, values in meta["facets"].items()}
         self.lengths = {name: array(f"length-{name}") for name in meta["streams"]}
-        self.ids, self.tf = array("postings-ids"), array("postings-tf")
+        self.ids, self.impacts = array("postings-ids"), array("postings-impact")
         self.table: dict[str, dict[str, list[int]]] = meta["postings"]
         self.phrases: dict[str, dict[str, list[int]]] = meta["phrases"]
         self._initials: dict[str, list[int]] = meta["vocabulary"]["initials"]
         self._vocab = array("vocab-text"), array("vocab-offsets"), array("vocab-df")
 
     def postings(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray] | None:
-        """(document numbers, term frequencies) of a common term, or None when not written."""
+        """(document numbers, BM25 impacts) of a common term, or None when not written."""
         at = self.table.get(field, {}).get(term)
         if at is None:
             return None
         start, count = at
-        return self.ids[start:start + count], self.tf[start:start + count]
+        return self.ids[start:start + count], self.impacts[start:start + count]
 
     def phrase(self, field: str, words: list[str]) -> np.ndarray | None:
         """Document numbers of a phrase found at build time, or None when it was not."""
@@ -154,19 +154,22 @@ def write(folder: Path, arrays, reader, vocabulary_field: str) -> dict[str, Any]
     # document frequency can count one more after a run was killed mid-way.)
     table: dict[str, dict[str, list[int]]] = {}
     found: dict[str, dict[str, list[int]]] = {}
-    raw = {kind: open(folder / f"{PREFIX}postings-{kind}.tmp", "wb") for kind in ("ids", "tf")}
+    raw = {kind: open(folder / f"{PREFIX}postings-{kind}.tmp", "wb") for kind in ("ids", "impact")}
     at = 0
 
-    def append(ids: np.ndarray, tf: np.ndarray) -> list[int]:
+    def append(ids: np.ndarray, impact: np.ndarray) -> list[int]:
         nonlocal at
         raw["ids"].write(np.ascontiguousarray(ids, dtype="<i4").tobytes())
-        raw["tf"].write(np.ascontiguousarray(tf, dtype="<f4").tobytes())
+        raw["impact"].write(np.ascontiguousarray(impact, dtype="<f4").tobytes())
         at += len(ids)
         return [at - len(ids), len(ids)]
 
     try:
         for name, terms in hot.items():
-            table[name] = {term: append(*arrays.read_postings(name, term)) for term in terms}
+            table[name] = {}
+            for term in terms:
+                ids, tf = arrays.read_postings(name, term)
+                table[name][term] = append(ids, arrays.impact(name, ids, tf))
         for name, folded in ((stream(f, k), k == "folded") for f in TEXT_FIELDS for k in ("accented", "folded")):
             found[name] = {}
             for words in phrases():
@@ -176,7 +179,7 @@ def write(folder: Path, arrays, reader, vocabulary_field: str) -> dict[str, Any]
     finally:
         for f in raw.values():
             f.close()
-    for kind, dtype in (("ids", "<i4"), ("tf", "<f4")):
+    for kind, dtype in (("ids", "<i4"), ("impact", "<f4")):
         tmp = folder / f"{PREFIX}postings-{kind}.tmp"
         with open(folder / f"{PREFIX}postings-{kind}.npy", "wb") as out, open(tmp, "rb") as f:
             np.lib.format.write_array_header_1_0(out, {"descr": dtype, "fortran_order": False, "shape": (at,)})

@@ -3,9 +3,11 @@
 Whoosh stores the index (postings, positions, facet columns, stored fields) and verifies
 phrases; this module does the per-document work of a query with numpy instead of Whoosh's
 pure-Python matchers, which walk every matching document one by one (seconds for a common
-query over 50,000 articles). For each query term the posting list is read once into arrays
-(document numbers and term frequencies) and kept in a cache for the life of the searcher;
-a query is then a handful of array operations:
+query over 50,000 articles). Each query term's posting list is two arrays, document numbers
+and BM25 impacts (the term frequency saturated by the document's length, before idf and
+boost): a common term's are mapped from the generation (``columns.py``), a rarer one's read
+once from Whoosh and kept in a cache for the life of the searcher. A query is then a handful
+of array operations:
 
 * a clause (a syllable in its accented and folded forms, a phrase, an abbreviation with its
   expansion) becomes a boolean mask of the documents it matches and a BM25 score array;
@@ -119,12 +121,14 @@ class IndexArrays:
     # -- postings ---------------------------------------------------------------------
 
     def postings(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
-        """(document numbers, term frequencies) of `term` in `field`, from the cache or disk."""
+        """(document numbers, BM25 impacts) of `term` in `field`, from the generation's
+        arrays, the cache or disk: the impact of a term in a document is its score there
+        before idf and boost, ``tf·(k1+1) / (tf + norm)`` (:meth:`impact`)."""
         if self.saved is not None:
             hit = self.saved.postings(field, term)
             if hit is not None:
                 # Saved as int32; numpy indexes with intp ids two to three times as fast
-                # (scores and masks are indexed by them three times a term).
+                # (scores and masks are indexed by them twice a term).
                 return hit[0].astype(np.intp), hit[1]
         key = (field, term)
         with self._lock:
@@ -132,7 +136,8 @@ class IndexArrays:
             if hit is not None:
                 self._postings.move_to_end(key)
                 return hit
-        hit = self.read_postings(field, term)
+        ids, tf = self.read_postings(field, term)
+        hit = ids.astype(np.intp), self.impact(field, ids, tf)
         with self._lock:
             self._postings[key] = hit
             self._cached_bytes += hit[0].nbytes + hit[1].nbytes
@@ -140,6 +145,14 @@ class IndexArrays:
                 _, (old_ids, old_weights) = self._postings.popitem(last=False)
                 self._cached_bytes -= old_ids.nbytes + old_weights.nbytes
         return hit
+
+    def impact(self, field: str, ids: np.ndarray, tf: np.ndarray) -> np.ndarray:
+        """BM25's saturated term frequency ``tf·(k1+1) / (tf + norm)`` (float32) of a term
+        in each of the documents `ids` of `field`: what a query multiplies by idf and boost.
+        The build writes it for the common terms (``columns.write``), so a query neither
+        gathers the documents' length norms nor computes it again."""
+        tf = np.asarray(tf, dtype=np.float32)
+        return tf * np.float32(K1 + 1) / (tf + self.norm(field)[ids])
 
     def read_postings(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
         """`term`'s postings in `field` as Whoosh stores them, decoded (no cache)."""
@@ -277,11 +290,10 @@ def _field_lengths(reader, field: str) -> np.ndarray:
 
 def _term(ix: IndexArrays, field: str, term: str, boost: float, out: Scored, match: bool = True) -> None:
     """Add `term`'s BM25 in `field` to `out` and, when `match`, mark its documents."""
-    ids, tf = ix.postings(field, term)
+    ids, impact = ix.postings(field, term)
     if not len(ids):
         return
-    norm = ix.norm(field)[ids]
-    out.score[ids] += (boost * ix.idf(len(ids))) * tf * (K1 + 1) / (tf + norm)
+    out.score[ids] += np.float32(boost * ix.idf(len(ids))) * impact
     if match:
         out.mask[ids] = True
 
