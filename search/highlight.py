@@ -9,6 +9,7 @@ only its exact words, and an abbreviation marks its expansion as well.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from functools import lru_cache
 from html import escape
 
@@ -145,15 +146,24 @@ def _letters(folded_word: str) -> str:
     return "".join(f"[{c}{_VARIANTS[c]}]" if c in _VARIANTS else re.escape(c) for c in folded_word)
 
 
+def _starts(folded_words) -> str:
+    """A lookahead for the letters the words can begin with. It changes nothing of what
+    matches, but Python's engine then rejects the other positions of the text at once:
+    scanning an article's body for the query's words takes about half the time."""
+    first = {c for w in folded_words for c in w[:1] + _VARIANTS.get(w[:1], "")}
+    return "(?=[" + "".join(re.escape(c) for c in sorted(first)) + "])" if first else ""
+
+
 @lru_cache(maxsize=1024)
 def _words_pattern(words: frozenset[str]) -> re.Pattern[str]:
     alternatives = sorted((_letters(w) for w in words), key=len, reverse=True)
-    return re.compile(_EDGE_BEFORE + "(?:" + "|".join(alternatives) + ")" + _EDGE_AFTER)
+    return re.compile(_starts(words) + _EDGE_BEFORE + "(?:" + "|".join(alternatives) + ")" + _EDGE_AFTER)
 
 
 @lru_cache(maxsize=1024)
 def _phrase_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile(_EDGE_BEFORE + r"[\W_]+".join(_letters(w) for w in words) + _EDGE_AFTER)
+    return re.compile(_starts(words[:1]) + _EDGE_BEFORE + r"[\W_]+".join(_letters(w) for w in words)
+                      + _EDGE_AFTER)
 
 
 def _matches_by_syllables(text: str, exact: set[str], loose: set[str],
@@ -220,8 +230,10 @@ def snippet(text: str, spans: list[tuple[int, int]], size: int = SNIPPET_CHARS) 
     if not text:
         return ""
     best_start, best_score = 0, -1
+    ends = [b for _, b in spans]  # sorted: the spans are in order and do not overlap
+    words = [text[a:b].lower().split() for a, b in spans]
     for i, (a, _) in enumerate(spans):
-        inside = [text[s[0]:s[1]].lower().split() for s in spans[i:] if s[1] <= a + size]
+        inside = words[i:bisect_right(ends, a + size, lo=i)]  # the marks within `size` of this one
         distinct = {w for span in inside for w in span}
         together = sum(len(span) - 1 for span in inside)  # words found side by side, as typed
         score = len(distinct) * 10 + together * 5 + len(inside)
