@@ -479,16 +479,21 @@ def facet_mask(ix: IndexArrays, facet: str, values: list[str]) -> np.ndarray:
 def facet_counts(ix: IndexArrays, facet: str, mask: np.ndarray) -> dict[str, int]:
     """Value → number of documents under `mask` (values with no document left out)."""
     codes, values = ix.facets[facet]
-    counts = np.bincount(codes[mask], minlength=len(values))
-    return {values[i]: int(counts[i]) for i in np.flatnonzero(counts)}
+    return _named_counts(np.bincount(codes[mask], minlength=len(values)), values)
+
+
+def _named_counts(counts: np.ndarray, names: list[str]) -> dict[str, int]:
+    """names[i] → counts[i] for the counts that are not zero, in the order of `names`
+    (built from two lists: a comprehension over numpy scalars is three times as slow)."""
+    found = np.flatnonzero(counts)
+    return dict(zip([names[i] for i in found.tolist()], counts[found].tolist()))
 
 
 def month_counts(ix: IndexArrays, mask: np.ndarray) -> dict[str, int]:
     """"YYYY-MM" → number of documents under `mask` dated in that month (months with none
     left out), and "" → the undated ones (when any): a bincount, as for facets."""
     codes, months = ix.months
-    counts = np.bincount(codes[mask], minlength=len(months))
-    return {months[i]: int(counts[i]) for i in np.flatnonzero(counts)}
+    return _named_counts(np.bincount(codes[mask], minlength=len(months)), months)
 
 
 def date_mask(ix: IndexArrays, low: int | None, high: int | None, undated: bool = False) -> np.ndarray:
