@@ -1,4 +1,7 @@
-"""Whether two runs of bench/query_latency.py gave vnsearch's same answers (ids, order, totals).
+"""Whether two runs of bench/query_latency.py (or bench/answers.py) gave vnsearch's same answers.
+
+Same answers: the same ids in the same order and the same totals; for bench/answers.py also
+the rest of the page (facets, snippets, suggestion).
 
     python bench/same_results.py BEFORE/latency.json AFTER/latency.json
 
@@ -22,11 +25,13 @@ def compare(before: dict, after: dict) -> tuple[int, int, list[str]]:
             if a["query"] != b["query"]:
                 raise SystemExit(f"the runs used different query mixes ({a['query']!r} / {b['query']!r})")
             compared += 1
-            if a["ids"] == b["ids"] and a["total"] == b["total"]:
+            page = a.get("page", b.get("page")) == b.get("page", a.get("page"))  # when both have it
+            if a["ids"] == b["ids"] and a["total"] == b["total"] and page:
                 same += 1
             else:
                 diffs.append(f"{mode} {a['query']!r}: total {a['total']} → {b['total']}, "
-                             f"ids {'same' if a['ids'] == b['ids'] else 'differ'}")
+                             f"ids {'same' if a['ids'] == b['ids'] else 'differ'}"
+                             + ("" if page else ", the rest of the page differs"))
     return same, compared, diffs
 
 
