@@ -476,10 +476,11 @@ def facet_mask(ix: IndexArrays, facet: str, values: list[str]) -> np.ndarray:
     return np.isin(codes, wanted)
 
 
-def facet_counts(ix: IndexArrays, facet: str, mask: np.ndarray) -> dict[str, int]:
-    """Value → number of documents under `mask` (values with no document left out)."""
+def facet_counts(ix: IndexArrays, facet: str, docs: np.ndarray) -> dict[str, int]:
+    """Value → number of documents among `docs` (a mask, or document numbers; values with
+    no document left out)."""
     codes, values = ix.facets[facet]
-    return _named_counts(np.bincount(codes[mask], minlength=len(values)), values)
+    return _named_counts(np.bincount(codes[docs], minlength=len(values)), values)
 
 
 def _named_counts(counts: np.ndarray, names: list[str]) -> dict[str, int]:
@@ -489,11 +490,12 @@ def _named_counts(counts: np.ndarray, names: list[str]) -> dict[str, int]:
     return dict(zip([names[i] for i in found.tolist()], counts[found].tolist()))
 
 
-def month_counts(ix: IndexArrays, mask: np.ndarray) -> dict[str, int]:
-    """"YYYY-MM" → number of documents under `mask` dated in that month (months with none
-    left out), and "" → the undated ones (when any): a bincount, as for facets."""
+def month_counts(ix: IndexArrays, docs: np.ndarray) -> dict[str, int]:
+    """"YYYY-MM" → number of documents among `docs` (a mask, or document numbers) dated in
+    that month (months with none left out), and "" → the undated ones (when any): a
+    bincount, as for facets."""
     codes, months = ix.months
-    return _named_counts(np.bincount(codes[mask], minlength=len(months)), months)
+    return _named_counts(np.bincount(codes[docs], minlength=len(months)), months)
 
 
 def date_mask(ix: IndexArrays, low: int | None, high: int | None, undated: bool = False) -> np.ndarray:

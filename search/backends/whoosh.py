@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.filedb import structfile
 from whoosh.filedb.filestore import FileStorage
@@ -184,7 +185,7 @@ class WhooshBackend:
         masks = _Masks(ix, scored.mask)
         matching = masks.under(spec.filters)
         total = int(matching.sum())
-        facets = {facet: ranking.facet_counts(ix, facet, masks.under(filters))
+        facets = {facet: ranking.facet_counts(ix, facet, masks.docs(filters))
                   for facet, filters in spec.facets.items()}
         hits: list[Match] = []
         end = spec.offset + spec.limit
@@ -195,7 +196,7 @@ class WhooshBackend:
                 docs = ranking.by_date(ix, matching, end, newest=spec.sort == "newest")[spec.offset:]
                 chosen = [(d, float(scored.score[d])) for d in docs]
             hits = [Match(self._searcher.stored_fields(d), score) for d, score in chosen]
-        histogram = ranking.month_counts(ix, masks.under(spec.histogram)) if spec.histogram else {}
+        histogram = ranking.month_counts(ix, masks.docs(spec.histogram)) if spec.histogram else {}
         return Matches(int(scored.mask.sum()), total, hits, facets, histogram)
 
     def _docnum(self, doc_id: str) -> int | None:
@@ -245,6 +246,16 @@ class _Masks:
         self.ix, self.matched = ix, matched
         self._facet: dict[tuple[str, tuple[str, ...]], Any] = {}
         self._dated: dict[tuple[int | None, int | None, bool], Any] = {}
+        self._docs: dict[tuple, Any] = {}
+
+    def docs(self, filters: Filters):
+        """The numbers of the documents :meth:`under` `filters` keeps, found once per set of
+        filters: the facets counted under the same filters (all of them when there are
+        none) and the histogram share them."""
+        key = (tuple(sorted(filters.values.items())), filters.date_from, filters.date_to, filters.undated)
+        if key not in self._docs:
+            self._docs[key] = np.flatnonzero(self.under(filters))
+        return self._docs[key]
 
     def under(self, filters: Filters):
         mask = self.matched
