@@ -225,3 +225,18 @@ def test_each_thread_reads_a_mapped_file_from_its_own_position():
     assert f.file.readline() == b"" and BufferFile(memoryview(b"ab\ncd")).file.readline() == b"ab\n"
     long_line = BufferFile(memoryview(b"x" * 10_000 + b"\nrest")).file  # past one chunk
     assert long_line.readline() == b"x" * 10_000 + b"\n" and long_line.readline() == b"rest"
+
+
+def test_whooshs_english_variations_work_once_deferred():
+    """search.backends.whoosh defers compiling Whoosh's English morphology to its first use
+    (8 ms of every start): Whoosh's Variations query still gets the real variations."""
+    import subprocess
+    import sys
+
+    code = ("import sys, search.backends.whoosh, whoosh.query\n"
+            "assert not hasattr(sys.modules['whoosh.lang.morph_en'], 'rules')  # not compiled yet\n"
+            "from whoosh.query.terms import variations\n"
+            "print(sorted(variations('rendered')))\n"
+            "assert hasattr(sys.modules['whoosh.lang.morph_en'], 'rules')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "'rendering'" in out and "'renders'" in out

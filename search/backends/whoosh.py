@@ -13,11 +13,14 @@ analysed (pyvi included) in worker processes by Whoosh's multiprocessing writer.
 from __future__ import annotations
 
 import gc
+import importlib
 import io
 import os
 import shutil
+import sys
 import threading
 import traceback
+import types
 import warnings
 import weakref
 from contextlib import contextmanager
@@ -108,6 +111,31 @@ def _mapped_buffer_file(self, buf, name=None, onclose=None):
 
 
 structfile.BufferFile.__init__ = _mapped_buffer_file
+
+MORPH_EN = "whoosh.lang.morph_en"
+
+
+def _defer_english_morphology() -> None:
+    """Let Whoosh's English word variations be compiled when first used, not at every start.
+
+    Opening a searcher imports ``whoosh.query``, whose ``Variations`` query imports
+    ``morph_en``: compiling its regular expressions takes 8 ms of each process's start, and
+    vnsearch never asks for English variations. Until someone does, the module is a
+    stand-in whose ``variations`` imports the real one and hands the call on."""
+    if MORPH_EN in sys.modules:
+        return
+    stand_in = types.ModuleType(MORPH_EN, "Stands for whoosh.lang.morph_en until its first use.")
+
+    def variations(word):
+        if sys.modules.get(MORPH_EN) is stand_in:
+            del sys.modules[MORPH_EN]
+        return importlib.import_module(MORPH_EN).variations(word)
+
+    stand_in.variations = variations
+    sys.modules[MORPH_EN] = stand_in
+
+
+_defer_english_morphology()
 
 
 def _open(store: Store):
