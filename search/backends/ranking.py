@@ -316,6 +316,12 @@ def _combined(masks: list[np.ndarray], op) -> np.ndarray:
     return out
 
 
+def _only(score: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """`score` (an array of this query's own, changed in place) set to 0 outside `mask`:
+    ``np.where(mask, score, 0)`` without a new array (scores are never negative)."""
+    return np.multiply(score, mask, out=score)
+
+
 def _fields(clause: Clause) -> tuple[str, ...]:
     return ("title",) if clause.field == "title" else ("title", "body")
 
@@ -360,7 +366,7 @@ def _form(ix: IndexArrays, words: list[str], fields: tuple[str, ...], reading: s
             if reading != "exact":
                 mask |= ix.phrase_docs(stream(name, "folded"), folded)
         mask &= candidates
-    return Scored(mask, np.where(mask, score, 0).astype(np.float32))
+    return Scored(mask, _only(score, mask))
 
 
 def _clause(ix: IndexArrays, clause: Clause, reading: str) -> Scored:
@@ -382,13 +388,11 @@ def _group(ix: IndexArrays, group: list[Clause], require_all: bool, reading: str
     masks = [s.mask for s in scored]
     mask = _combined(masks, np.logical_and if require_all else np.logical_or)
     score = _sum([s.score for s in scored])
-    for name, field, term in compound_terms(positive, reading != "folded"):
-        boost = Scored(np.zeros(ix.n, dtype=bool), np.zeros(ix.n, dtype=np.float32))
-        _term(ix, field, term, FIELD_BOOST[name] * COMPOUND, boost)
-        score += boost.score
+    for name, field, term in compound_terms(positive, reading != "folded"):  # boosts: they match nothing
+        _term(ix, field, term, FIELD_BOOST[name] * COMPOUND, Scored(mask, score), match=False)
     for clause in (c for c in group if c.negated):
         mask &= ~_clause(ix, clause, reading).mask
-    return Scored(mask, np.where(mask, score, 0).astype(np.float32))
+    return Scored(mask, _only(score, mask))
 
 
 def evaluate(ix: IndexArrays, parsed: ParsedQuery, require_all: bool) -> Scored:
@@ -403,7 +407,7 @@ def evaluate(ix: IndexArrays, parsed: ParsedQuery, require_all: bool) -> Scored:
                 mask &= ~_clause(ix, clause, parsed.reading).mask
         return Scored(mask, np.zeros(ix.n, dtype=np.float32))
     mask = _combined([g.mask for g in groups], np.logical_or)
-    score = _sum([g.score for g in groups])
+    score = groups[0].score if len(groups) == 1 else _sum([g.score for g in groups])  # each group's own
     return Scored(mask & ix.live, score)
 
 
