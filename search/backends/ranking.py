@@ -128,7 +128,7 @@ class IndexArrays:
             hit = self.saved.postings(field, term)
             if hit is not None:
                 # Saved as int32; numpy indexes with intp ids two to three times as fast
-                # (scores and masks are indexed by them twice a term).
+                # (scores and masks are indexed by them three times a term).
                 return hit[0].astype(np.intp), hit[1]
         key = (field, term)
         with self._lock:
@@ -137,7 +137,7 @@ class IndexArrays:
                 self._postings.move_to_end(key)
                 return hit
         ids, tf = self.read_postings(field, term)
-        hit = ids.astype(np.intp), self.impact(field, ids, tf)
+        hit = ids.astype(np.intp, copy=False), self.impact(field, ids, tf)
         with self._lock:
             self._postings[key] = hit
             self._cached_bytes += hit[0].nbytes + hit[1].nbytes
