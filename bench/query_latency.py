@@ -745,8 +745,8 @@ def profile_slow(vn: VnSearch, queries: list[LatencyQuery], timings: Timings, pa
     sec.wrap(ranking, "facet_counts", "facets")
     sec.wrap(Q, "_facet_values", "facets")
     sec.wrap(ranking, "top", "top")
-    sec.wrap(ix.searcher, "stored_fields", "stored_fields")
-    sec.wrap(Q, "matches", "highlight")
+    sec.wrap(vn.index.backend, "_stored", "stored_fields")
+    sec.wrap(Q.Marker, "spans", "highlight")
     sec.wrap(Q, "snippet", "highlight")
     sec.wrap(Q, "mark", "highlight")
     sec.wrap(Q.Index, "_suggest", "suggest")
@@ -773,7 +773,7 @@ def profile_slow(vn: VnSearch, queries: list[LatencyQuery], timings: Timings, pa
     header = ["total"] + columns + ["other"]
     print("\nvnsearch 'full' mode: where the time goes (ms of own time; median of 3 warm runs). 'evaluate' is\n"
           "  its numpy work, 'postings' (posting arrays from the cache or disk) and 'phrases' (phrase checks)\n"
-          "  are called by it; 'highlight' = matches() + snippet() + mark(); 'sugg>*' = work the suggestion\n"
+          "  are called by it; 'highlight' = Marker.spans() + snippet() + mark(); 'sugg>*' = work the suggestion\n"
           "  check causes; 'other' = the rest of search() (filters, dataclasses, ...).")
     print(f"  {'query':<44}" + "".join(f"{short.get(h, h):>10}" for h in header) + f"{'matches':>9}")
     sums = np.zeros(len(header))

@@ -14,10 +14,10 @@ from functools import lru_cache
 from html import escape
 
 from .lexicon import is_word
-from .text import FOLD_TABLE, Syllable, fold, folded, normalize_token, syllables
+from .text import FOLD_TABLE, fold, folded, normalize_token, syllables
 from .text import accented as accented_form
 
-__all__ = ["matches", "mark", "snippet"]
+__all__ = ["Marker", "matches", "mark", "snippet"]
 
 SNIPPET_CHARS = 260
 
@@ -32,35 +32,78 @@ def matches(text: str, exact: set[str], loose: set[str], phrases: list[tuple[lis
     matches exactly and `fallback` allows (the query matched other tones too), the folded
     forms are marked instead ("bị thu" for "bí thư"). With the
     query's `runs` of words (``querylang.highlight_terms``), only what matched as a unit is
-    marked (see :func:`_as_units`)."""
-    low = text.lower()
-    if len(low) != len(text) or any(not w.isalpha() for w in (*exact, *loose)) or \
-            any(not w.isalpha() for p, _ in phrases for w in p):
-        return _matches_by_syllables(text, exact, loose, phrases, runs, accented, fallback)
-    words: dict[int, int] = {}
-    targets = loose | {fold(w) for w in exact}
-    if targets:
-        for m in _words_pattern(frozenset(targets)).finditer(low):
-            a, b = m.span()
-            if fold(m.group()) in loose or accented_form(text[a:b]) in exact:
-                words[a] = b
-    in_phrases: dict[int, int] = {}
-    for phrase, strict in phrases:
-        want = [normalize_token(w) for w in phrase]
-        for m in _phrase_pattern(tuple(fold(w) for w in want)).finditer(low):
-            found = [(m.start() + w.start(), m.start() + w.end()) for w in _LETTERS.finditer(m.group())]
-            if strict and [accented_form(text[a:b]) for a, b in found] != want:
-                continue
-            in_phrases.update(found)
-    if fallback and not words and not in_phrases and (exact or any(strict for _, strict in phrases)):
-        return matches(text, set(), targets, [(p, False) for p, strict in phrases if strict], runs, accented)
-    spans = sorted(words.items())
-    hits = {**dict(_as_units(text, spans, runs, accented)), **in_phrases}
-    if not hits:  # nothing matched as a unit: the query's syllables that are words here
-        hits = dict(_as_units(text, spans, runs, accented, strict=False))
-    if not hits:  # ... or else whatever matched
-        hits = {**words, **in_phrases}
-    return _merge([Syllable(text[a:b], a, b) for a, b in sorted(hits.items())], text)
+    marked (see :func:`_as_units`). To mark several texts for one query, make its
+    :class:`Marker` once."""
+    return Marker(exact, loose, phrases, runs, accented, fallback).spans(text)
+
+
+class Marker:
+    """A query's words (the arguments of :func:`matches`) ready to be found in any number of
+    texts: a results page marks twenty, each hit's title and body, and what only depends on
+    the query (its patterns, its words' index forms) is done once."""
+
+    def __init__(self, exact: set[str], loose: set[str], phrases: list[tuple[list[str], bool]],
+                 runs: tuple[tuple[str, ...], ...] = (), accented: bool = False, fallback: bool = True):
+        self.exact, self.loose, self.phrases, self.runs, self.accented = exact, loose, phrases, runs, accented
+        self.fallback = fallback and bool(exact or any(strict for _, strict in phrases))
+        self.targets = loose | {fold(w) for w in exact}
+        # Numbers and the like are matched syllable by syllable; words by the patterns.
+        self.by_syllables = any(not w.isalpha() for w in (*exact, *loose)) or \
+            any(not w.isalpha() for p, _ in phrases for w in p)
+        self._patterns: tuple | None = None
+        self._looser: Marker | None = None
+
+    def _compiled(self) -> tuple:
+        """(the words' pattern or None, [(a phrase's index forms, strict, its pattern)])."""
+        if self._patterns is None:
+            words = _words_pattern(frozenset(self.targets)) if self.targets else None
+            wanted = []
+            for phrase, strict in self.phrases:
+                want = [normalize_token(w) for w in phrase]
+                wanted.append((want, strict, _phrase_pattern(tuple(fold(w) for w in want))))
+            self._patterns = (words, wanted)
+        return self._patterns
+
+    def _looser_marker(self) -> "Marker":
+        """What is marked when nothing matches exactly: the folded forms."""
+        if self._looser is None:
+            self._looser = Marker(set(), self.targets, [(p, False) for p, strict in self.phrases if strict],
+                                  self.runs, self.accented)
+        return self._looser
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """The character spans of `text` to mark (see :func:`matches`)."""
+        low = text.lower()
+        if self.by_syllables or len(low) != len(text):
+            return _matches_by_syllables(text, self.exact, self.loose, self.phrases, self.runs,
+                                         self.accented, self.fallback)
+        exact, loose, runs, accented = self.exact, self.loose, self.runs, self.accented
+        pattern, wanted = self._compiled()
+        words: dict[int, int] = {}
+        forms: list[str] = []  # the words' folded forms
+        if pattern is not None:
+            for m in pattern.finditer(low):
+                a, b = m.span()
+                form = folded(m.group())
+                if form in loose or accented_form(text[a:b]) in exact:
+                    words[a] = b
+                    forms.append(form)
+        in_phrases: dict[int, int] = {}
+        for want, strict, phrase_pattern in wanted:
+            for m in phrase_pattern.finditer(low):
+                found = [(m.start() + w.start(), m.start() + w.end()) for w in _LETTERS.finditer(m.group())]
+                if strict and [accented_form(text[a:b]) for a, b in found] != want:
+                    continue
+                in_phrases.update(found)
+        if self.fallback and not words and not in_phrases:
+            return self._looser_marker().spans(text)
+        spans = list(words.items())  # in order: the pattern's matches do not overlap
+        hits = {**dict(_as_units(text, spans, runs, accented, forms=forms)), **in_phrases}
+        if not hits:  # nothing matched as a unit: the query's syllables that are words here
+            hits = dict(_as_units(text, spans, runs, accented, strict=False, forms=forms))
+        if not hits:  # ... or else whatever matched
+            hits = {**words, **in_phrases}
+        return _merge(sorted(hits.items()), text)
 
 
 def _joined(text: str, a: int, b: int) -> bool:
@@ -101,8 +144,9 @@ def _query_units(runs: tuple[tuple[str, ...], ...], accented: bool) -> tuple[fro
 
 
 def _as_units(text: str, spans: list[tuple[int, int]], runs: tuple[tuple[str, ...], ...],
-              accented: bool, strict: bool = True) -> list[tuple[int, int]]:
-    """The word matches that matched as a unit, in order.
+              accented: bool, strict: bool = True, forms: list[str] | None = None) -> list[tuple[int, int]]:
+    """The word matches that matched as a unit, in order (`forms`: their folded forms, when
+    known).
 
     A unit is a run of matched syllables side by side in the text that are side by side in
     the query ("Bí thư Tỉnh ủy"), or a lone syllable that is a word of the query on its own
@@ -113,18 +157,20 @@ def _as_units(text: str, spans: list[tuple[int, int]], runs: tuple[tuple[str, ..
     if not runs or sum(len(r) for r in runs) < 2:
         return spans
     pairs, alone = _query_units(runs, accented)
+    if forms is None:
+        forms = [folded(text[a:b]) for a, b in spans]
     kept: list[tuple[int, int]] = []
-    i = 0
-    while i < len(spans):
+    i, n = 0, len(spans)
+    while i < n:
         j = i
-        while j + 1 < len(spans) and _joined(text, spans[j][1], spans[j + 1][0]) and \
-                (folded(text[slice(*spans[j])]), folded(text[slice(*spans[j + 1])])) in pairs:
+        while j + 1 < n and (forms[j], forms[j + 1]) in pairs and \
+                _joined(text, spans[j][1], spans[j + 1][0]):
             j += 1
         if j > i:
             kept.extend(spans[i:j + 1])
         else:
             a, b = spans[i]
-            if not strict or folded(text[a:b]) in alone:
+            if not strict or forms[i] in alone:
                 prev, nxt = _neighbours(text, a, b)
                 word = accented_form(text[a:b])
                 if not ((prev and is_word((prev, word))) or (nxt and is_word((word, nxt)))):
@@ -139,31 +185,45 @@ for _code, _base in FOLD_TABLE.items():
     if chr(_code).islower():
         _VARIANTS[_base.lower()] = _VARIANTS.get(_base.lower(), "") + chr(_code)
 _LETTERS = re.compile(r"[^\W\d_]+")
-_EDGE_BEFORE, _EDGE_AFTER = r"(?<![^\W\d_])", r"(?![^\W\d_])"  # whole runs of letters
+_EDGE_AFTER = r"(?![^\W\d_])"  # a run of letters ends here
 
 
 def _letters(folded_word: str) -> str:
-    return "".join(f"[{c}{_VARIANTS[c]}]" if c in _VARIANTS else re.escape(c) for c in folded_word)
+    return "".join(_letter(c) for c in folded_word)
 
 
-def _starts(folded_words) -> str:
-    """A lookahead for the letters the words can begin with. It changes nothing of what
-    matches, but Python's engine then rejects the other positions of the text at once:
-    scanning an article's body for the query's words takes about half the time."""
-    first = {c for w in folded_words for c in w[:1] + _VARIANTS.get(w[:1], "")}
-    return "(?=[" + "".join(re.escape(c) for c in sorted(first)) + "])" if first else ""
+def _letter(c: str) -> str:
+    return f"[{c}{_VARIANTS[c]}]" if c in _VARIANTS else re.escape(c)
+
+
+def _first_letters(folded_words) -> str:
+    """The pattern's head: one of the letters the words begin with, at the start of a run of
+    letters. A pattern that begins with a plain character class is searched by Python's
+    engine in a tight loop over the text, which only stops at those letters: scanning an
+    article's body for the query's words takes a third of the time it takes with a
+    lookbehind first (the lookbehind is checked after the letter, over two characters)."""
+    first = sorted({c for w in folded_words for c in w[:1] + _VARIANTS.get(w[:1], "")})
+    return "[" + "".join(re.escape(c) for c in first) + "]" + r"(?<![^\W\d_].)"
 
 
 @lru_cache(maxsize=1024)
 def _words_pattern(words: frozenset[str]) -> re.Pattern[str]:
-    alternatives = sorted((_letters(w) for w in words), key=len, reverse=True)
-    return re.compile(_starts(words) + _EDGE_BEFORE + "(?:" + "|".join(alternatives) + ")" + _EDGE_AFTER)
+    """Any of the folded `words`, in any accented form, as a whole run of letters. After the
+    head (:func:`_first_letters`), the rest of each word under a lookbehind for its own first
+    letter: the words of one first letter share it."""
+    rests: dict[str, list[str]] = {}
+    for w in words:
+        rests.setdefault(w[0], []).append(_letters(w[1:]))
+    branches = ["(?:" + "|".join(sorted(r, key=len, reverse=True)) + ")" for r in rests.values()]
+    if len(rests) > 1:
+        branches = ["(?<=" + _letter(c) + ")" + b for c, b in zip(rests, branches)]
+    return re.compile(_first_letters(words) + "(?:" + "|".join(branches) + ")" + _EDGE_AFTER)
 
 
 @lru_cache(maxsize=1024)
 def _phrase_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile(_starts(words[:1]) + _EDGE_BEFORE + r"[\W_]+".join(_letters(w) for w in words)
-                      + _EDGE_AFTER)
+    return re.compile(_first_letters(words[:1]) + _letters(words[0][1:])
+                      + "".join(r"[\W_]+" + _letters(w) for w in words[1:]) + _EDGE_AFTER)
 
 
 def _matches_by_syllables(text: str, exact: set[str], loose: set[str],
@@ -196,18 +256,18 @@ def _matches_by_syllables(text: str, exact: set[str], loose: set[str],
         hit = [(t.start, t.end) in kept for t in tokens]
     if not any(hit):  # ... or else whatever matched
         hit = [w or p for w, p in zip(word, in_phrase)]
-    return _merge([t for t, h in zip(tokens, hit) if h], text)
+    return _merge([(t.start, t.end) for t, h in zip(tokens, hit) if h], text)
 
 
-def _merge(tokens: list[Syllable], text: str) -> list[tuple[int, int]]:
-    """Join marked tokens separated only by spaces into one span ("<mark>Trần Quốc Cường</mark>")."""
-    spans: list[list[int]] = []
-    for t in tokens:
-        if spans and text[spans[-1][1]:t.start].strip() == "" and t.start - spans[-1][1] <= 2:
-            spans[-1][1] = t.end
+def _merge(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
+    """Join marked spans, in order, separated only by spaces into one ("<mark>Trần Quốc Cường</mark>")."""
+    merged: list[tuple[int, int]] = []
+    for a, b in spans:
+        if merged and _joined(text, merged[-1][1], a):
+            merged[-1] = (merged[-1][0], b)
         else:
-            spans.append([t.start, t.end])
-    return [(a, b) for a, b in spans]
+            merged.append((a, b))
+    return merged
 
 
 def mark(text: str, spans: list[tuple[int, int]], start: int = 0, end: int | None = None) -> str:

@@ -29,7 +29,7 @@ from . import querylang
 from .backends import SORTS, Backend, Filters, Match, SearchSpec, open_backend
 from .errors import BadQuery, UnknownDocument
 from .facets import FACETS, MAX_VALUES, UNKNOWN, UNKNOWN_LABEL
-from .highlight import mark, matches, snippet
+from .highlight import Marker, mark, snippet
 from .text import canonical_tones, edit_distance, fold, nfc, normalize_token, syllable_texts
 
 __all__ = ["Index", "open_index", "SearchRequest", "SearchResult", "Hit", "FacetValue", "Document",
@@ -228,16 +228,16 @@ def _value(stored: Mapping[str, Any], name: str) -> Any:
     return None if v in (None, "", UNKNOWN) else v
 
 
-def _hit(stored: Mapping[str, Any], score: float, terms, snippets: bool = True) -> Hit:
+def _hit(stored: Mapping[str, Any], score: float, marker: Marker, snippets: bool = True) -> Hit:
     body, title = stored.get("body", ""), stored.get("title", "")
     if not snippets:
-        body, terms = "", NO_TERMS
+        body, marker = "", NO_MARKS
     return Hit(
         id=stored["id"], title=title, date=_value(stored, "date"),
         province=_value(stored, "province"), province_2025=_value(stored, "province_2025"),
         secretary=_value(stored, "secretary"), source=_value(stored, "source"), url=_value(stored, "url"),
-        score=round(float(score), 4), snippet=snippet(body, matches(body, *terms)),
-        title_html=mark(title, matches(title, *terms)),
+        score=round(float(score), 4), snippet=snippet(body, marker.spans(body)),
+        title_html=mark(title, marker.spans(title)),
     )
 
 
@@ -262,7 +262,7 @@ def _facet_values(name: str, counts: dict[str, int], selected: list[str]) -> lis
     return values
 
 
-NO_TERMS = (set(), set(), [])
+NO_MARKS = Marker(set(), set(), [])  # marks nothing
 
 
 # --- the index -----------------------------------------------------------------------------
@@ -358,8 +358,8 @@ class Index:
         undated = 0  # what the date range leaves out for want of a date
         if allowed.dated and not want_undated and dated_facets:
             undated = found.facets.get(dated_facets[0], {}).get(UNKNOWN, 0)
-        terms = querylang.highlight_terms(parsed)
-        hits = [_hit(m.doc, m.score, terms, request.snippets) for m in found.hits]
+        marker = Marker(*querylang.highlight_terms(parsed))
+        hits = [_hit(m.doc, m.score, marker, request.snippets) for m in found.hits]
         facets = {name: _facet_values(name, found.facets.get(name, {}), filters.get(name, []))
                   for name in FACETS}
         took = round((time.perf_counter() - started) * 1000, 2)
@@ -449,7 +449,7 @@ class Index:
         stored = backend.document(doc_id)
         if stored is None:
             raise UnknownDocument(doc_id)
-        terms = querylang.highlight_terms(querylang.parse(q)) if q.strip() else NO_TERMS
+        marker = Marker(*querylang.highlight_terms(querylang.parse(q))) if q.strip() else NO_MARKS
         body, title = stored.get("body", ""), stored.get("title", "")
         doc = Document(
             id=doc_id, title=title, date=_value(stored, "date"), province=_value(stored, "province"),
@@ -457,7 +457,7 @@ class Index:
             source=_value(stored, "source"), url=_value(stored, "url"), body=body,
             outlet=_value(stored, "outlet"), conference=stored.get("conference"),
             term=_value(stored, "term"), author=_value(stored, "author"),
-            body_html=mark(body, matches(body, *terms)), title_html=mark(title, matches(title, *terms)),
+            body_html=mark(body, marker.spans(body)), title_html=mark(title, marker.spans(title)),
             facets={name: _value(stored, name) for name in FACETS},
         )
         if related:
@@ -476,7 +476,7 @@ class Index:
             if score >= RELATED_MIN:
                 ranked.append((score, m))
         ranked.sort(key=lambda sm: -sm[0])  # stable: the backend's order among equals
-        return [_hit(m.doc, score, NO_TERMS) for score, m in ranked[:limit]]
+        return [_hit(m.doc, score, NO_MARKS) for score, m in ranked[:limit]]
 
     def health(self) -> dict[str, Any]:
         """``{"status": "ok", "backend", "documents", "generation", ...}``; raises when the

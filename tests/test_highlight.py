@@ -82,3 +82,28 @@ def test_marks_are_units_of_the_query(q, text, marked):
     terms = highlight_terms(parse(q))
     assert mark(text, matches(text, *terms)) == marked
     assert matches(text, *terms) == _matches_by_syllables(text, *terms)
+
+
+def test_one_marker_marks_every_text_as_each_would_be_marked_alone():
+    """A results page makes one Marker per query and marks each hit's title and body with it:
+    each text is marked as it is alone, and as token by token (real articles, with texts
+    that fall back to the folded forms and texts that do not, one after the other)."""
+    import gzip
+    import json
+
+    from search.highlight import Marker
+
+    from .conftest import shared_corpus
+
+    with gzip.open(shared_corpus("vntc_politics.jsonl.gz"), "rt", encoding="utf-8") as f:
+        records = [json.loads(line) for _, line in zip(range(60), f)]
+    texts = [t for r in records for t in (r.get("title", ""), r.get("body", ""))]
+    import dataclasses
+
+    queries = [parse(q) for q in QUERIES + ["bí thư", "Hội đồng nhân dân", "kinh te xa hoi", "đại hội đảng bộ"]]
+    for parsed in queries + [dataclasses.replace(p, loose=True) for p in queries]:  # loose: may fall back
+        terms = highlight_terms(parsed)
+        marker = Marker(*terms)
+        for text in texts:
+            spans = marker.spans(text)
+            assert spans == matches(text, *terms) == _matches_by_syllables(text, *terms), (terms, text[:80])
