@@ -111,3 +111,19 @@ def test_one_person_spelt_two_ways_is_one_facet_value():
     assert [(v.value, v.count) for v in values] == [("Phạm Quang Nghị", 13), (UNKNOWN_LABEL, 4)]
     chosen = _facet_values("secretary", {"Phạm Quang Nghị": 12, "Phạm Quang Nghi": 1}, ["Phạm Quang Nghi"])
     assert [(v.value, v.count, v.selected) for v in chosen] == [("Phạm Quang Nghị", 13, True)]
+
+
+@pytest.mark.parametrize("name", list(FACETS))
+def test_facet_values_of_plain_facets_equal_their_grouping(name, monkeypatch):
+    """Facets whose values are each their own (no merge_key) skip the grouping: the same list."""
+    from search import query
+
+    counts = {"Điện Biên": 5, "Sơn La": 5, "Hà Nội": 9, UNKNOWN: 2, "": 1, "2021": 3, "Lạng Sơn": 0}
+    fast = query._facet_values(name, dict(counts), ["Sơn La", "Cà Mau"])
+
+    class Grouped(type(FACETS[name])):
+        def merge_key(self, value):
+            return value
+
+    monkeypatch.setitem(FACETS, name, Grouped(**vars(FACETS[name])))
+    assert fast == query._facet_values(name, dict(counts), ["Sơn La", "Cà Mau"])
