@@ -240,3 +240,16 @@ def test_whooshs_english_variations_work_once_deferred():
             "assert hasattr(sys.modules['whoosh.lang.morph_en'], 'rules')\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "'rendering'" in out and "'renders'" in out
+
+
+def test_stored_fields_are_whooshs(real_index):
+    """The backend reads a hit's stored fields from its segment's column itself: the same
+    dicts, keys in the same order, as Whoosh's searcher (several segments, deleted documents)."""
+    from search.backends.whoosh import _StoredFields
+
+    ix, _ = real_index
+    stored = _StoredFields(ix.leaves)
+    assert len(ix.leaves) >= 2
+    for docnum in range(ix.n):
+        want = ix.searcher.stored_fields(docnum)
+        assert list(stored(docnum).items()) == list(want.items())

@@ -23,12 +23,14 @@ import traceback
 import types
 import warnings
 import weakref
+from bisect import bisect_right
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import numpy as np
 from whoosh import index as whoosh_index
+from whoosh.codec.whoosh3 import STORED_COLUMN
 from whoosh.filedb import structfile
 from whoosh.filedb.filestore import FileStorage
 
@@ -198,6 +200,7 @@ class WhooshBackend:
         self.generation = record["generation"]
         self.arrays = ranking.IndexArrays(ix.searcher(), tuple(FACETS), saved)
         self._searcher = self.arrays.searcher
+        self._stored = _StoredFields(self.arrays.leaves)
         # A backend replaced by a refresh is dropped, not closed (a search may still use it):
         # its files are closed when it goes, instead of left to the collector's warnings.
         self._closer = weakref.finalize(self, _close_whoosh, self._searcher, ix)
@@ -223,7 +226,7 @@ class WhooshBackend:
             else:
                 docs = ranking.by_date(ix, matching, end, newest=spec.sort == "newest")[spec.offset:]
                 chosen = [(d, float(scored.score[d])) for d in docs]
-            hits = [Match(self._searcher.stored_fields(d), score) for d, score in chosen]
+            hits = [Match(self._stored(d), score) for d, score in chosen]
         histogram = ranking.month_counts(ix, masks.docs(spec.histogram)) if spec.histogram else {}
         return Matches(int(scored.mask.sum()), total, hits, facets, histogram)
 
@@ -232,15 +235,15 @@ class WhooshBackend:
 
     def document(self, doc_id: str) -> dict[str, Any] | None:
         docnum = self._docnum(doc_id)
-        return None if docnum is None else self._searcher.stored_fields(docnum)
+        return None if docnum is None else self._stored(docnum)
 
     def similar(self, doc_id: str, limit: int) -> list[Match]:
         docnum = self._docnum(doc_id)
         if docnum is None:
             return []
-        stored = self._searcher.stored_fields(docnum)
+        stored = self._stored(docnum)
         scored = ranking.more_like(self.arrays, docnum, stored.get("title", ""), stored.get("body", ""))
-        return [Match(self._searcher.stored_fields(d), score)
+        return [Match(self._stored(d), score)
                 for d, score in ranking.top(self.arrays, scored.score, scored.mask, limit)]
 
     def facet_values(self, facet: str) -> list[str]:
@@ -260,6 +263,21 @@ class WhooshBackend:
 
     def close(self) -> None:
         self._closer()
+
+
+class _StoredFields:
+    """A document's stored fields, read from its segment's stored column: what Whoosh's
+    ``searcher.stored_fields`` returns, without its three layers of dispatch and the check of
+    each field against the schema (a generation's documents store only its schema's fields).
+    A quarter of the time of fetching a hit."""
+
+    def __init__(self, leaves):
+        self.starts = [offset for _, offset in leaves]
+        self.columns = [reader._perdoc._cached_reader("_stored", STORED_COLUMN) for reader, _ in leaves]
+
+    def __call__(self, docnum: int) -> dict[str, Any]:
+        i = bisect_right(self.starts, docnum) - 1
+        return self.columns[i][docnum - self.starts[i]] or {}
 
 
 def _close_whoosh(searcher, ix) -> None:
