@@ -182,6 +182,7 @@ def open_backend(location: str) -> "WhooshBackend":
             return WhooshBackend(store, record, ix, saved)
     except BaseException:
         ix.close()
+        saved.close()
         raise
 
 
@@ -200,10 +201,10 @@ class WhooshBackend:
         self.generation = record["generation"]
         self.arrays = ranking.IndexArrays(ix.searcher(), tuple(FACETS), saved)
         self._searcher = self.arrays.searcher
-        self._stored = _StoredFields(self.arrays.leaves)
+        self._stored = saved.stored
         # A backend replaced by a refresh is dropped, not closed (a search may still use it):
         # its files are closed when it goes, instead of left to the collector's warnings.
-        self._closer = weakref.finalize(self, _close_whoosh, self._searcher, ix)
+        self._closer = weakref.finalize(self, _close_whoosh, self._searcher, ix, saved)
 
     def is_current(self) -> bool:
         return (self.store.current() or {}).get("generation") == self.generation
@@ -268,8 +269,8 @@ class WhooshBackend:
 class _StoredFields:
     """A document's stored fields, read from its segment's stored column: what Whoosh's
     ``searcher.stored_fields`` returns, without its three layers of dispatch and the check of
-    each field against the schema (a generation's documents store only its schema's fields).
-    A quarter of the time of fetching a hit."""
+    each field against the schema (a generation's documents store only its schema's fields):
+    how the build reads them all to write them again uncompressed (``columns.py``)."""
 
     def __init__(self, leaves):
         self.starts = [offset for _, offset in leaves]
@@ -280,9 +281,10 @@ class _StoredFields:
         return self.columns[i][docnum - self.starts[i]] or {}
 
 
-def _close_whoosh(searcher, ix) -> None:
+def _close_whoosh(searcher, ix, saved: columns.Saved) -> None:
     searcher.close()
     ix.close()
+    saved.close()
 
 
 class _Masks:
@@ -353,9 +355,10 @@ class WhooshWriter:
 
     def known(self) -> dict[str, str] | None:
         try:
-            record, ix, _ = _open(self.store)
+            record, ix, saved = _open(self.store)
         except (IndexMissing, StaleIndex, IndexDamaged):  # build afresh
             return None
+        saved.close()
         try:
             listing = self.store.hashes(record["generation"])
             if listing is None:  # an older generation without its list: read the stored fields
@@ -521,7 +524,7 @@ class WhooshBuild:
         try:
             with ix.searcher() as searcher:
                 arrays = ranking.IndexArrays(searcher, tuple(FACETS))
-                columns.write(self.folder, arrays, searcher.reader(), BODY_FOLD)
+                columns.write(self.folder, arrays, searcher.reader(), BODY_FOLD, _StoredFields(arrays.leaves))
         finally:
             ix.close()
 
