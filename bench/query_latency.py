@@ -30,8 +30,9 @@ The peers get the query's words ANDed (vnsearch requires every word of a query o
 content words) over title and body; filters become term filters (tantivy) or a join on
 the metadata table (FTS5). Timing interleaves the engines per query, in a shuffled
 (seeded) order, so load from other processes hits all engines alike. Pass 0 runs every
-query once for the first time (cold caches: vnsearch keeps posting arrays in memory) and
-is reported apart; passes 1..N are the warm measurements, each reported, then per query the
+query once for the first time (cold caches: vnsearch keeps posting arrays in memory; what
+a server reads in the background as it starts, pyvi's dictionary and rapidfuzz, is read
+first here too, by the server's own ``web.server._warm``) and is reported apart; passes 1..N are the warm measurements, each reported, then per query the
 best of them (the least disturbed by other processes: the machine may be shared). Time spent
 in Python's garbage collector inside vnsearch's calls is counted and reported (it stays in
 the times: a server pays it too). The cold start of a fresh process (open the index, first
@@ -320,11 +321,15 @@ class VnSearch:
 
     name = "vnsearch"
 
-    def __init__(self, index_dir: Path):
+    def __init__(self, index_dir: Path, warm: bool = True):
         from search import open_index
 
         self.index_dir = index_dir
         self.index = open_index(index_dir)
+        if warm:  # as `vnsearch serve` does while it already listens
+            from web.server import _warm
+
+            _warm()
         self.ix = self.index.backend.arrays  # the embedded backend's arrays (peers, profile)
 
     def top10(self, q: LatencyQuery) -> Result:
