@@ -255,3 +255,25 @@ def test_stored_fields_are_whooshs(real_index):
         want = list(ix.searcher.stored_fields(docnum).items())
         assert list(read(docnum).items()) == want
         assert list(ix.saved.stored(docnum).items()) == want
+
+
+def test_words_known_from_the_common_terms_are_the_ones_whoosh_knows(real_index):
+    """"Did you mean" asks whether each word of a query is in the index: a common term is
+    answered from the arrays' table, any other by Whoosh. Both as Whoosh's document frequency."""
+    from types import SimpleNamespace
+
+    from search.backends.whoosh import BODY_FOLD, TEXT_FIELDS, TITLE_FOLD, WhooshBackend
+
+    ix, records = real_index
+    backend = SimpleNamespace(arrays=ix, _searcher=ix.searcher)
+    reader = ix.searcher.reader()
+    rng = random.Random(3)
+    words = {normalize_token(s.text) for r in rng.sample(records, 40) for s in syllables(r["body"])}
+    words |= {w for terms in ix.saved.table.values() for w in terms}
+    words |= {"xyzq", "tỉnhh", "bi", "thu"}
+    assert any(w in ix.saved.table.get("body", ()) for w in words)  # the table is asked
+    for word in sorted(words):
+        for accented, fields in ((True, TEXT_FIELDS), (False, (BODY_FOLD, TITLE_FOLD))):
+            form = word if accented else fold(word)
+            want = any(reader.doc_frequency(f, form) for f in fields)
+            assert WhooshBackend.word_known(backend, form, accented=accented) == want, (form, accented)

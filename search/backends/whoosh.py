@@ -251,8 +251,11 @@ class WhooshBackend:
         return list(self.arrays.facets[facet][1])
 
     def word_known(self, word: str, accented: bool = False) -> bool:
-        reader = self._searcher.reader()
         fields = TEXT_FIELDS if accented else (BODY_FOLD, TITLE_FOLD)
+        common = self.arrays.saved.table  # the common terms' postings: known without Whoosh
+        if any(word in common.get(f, ()) for f in fields):
+            return True
+        reader = self._searcher.reader()
         return any(reader.doc_frequency(f, word) for f in fields)
 
     def near_words(self, folded: str, distance: int) -> list[tuple[str, int]]:
