@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from functools import lru_cache
+from itertools import accumulate
 from html import escape
 
 from .lexicon import is_word
@@ -292,11 +293,11 @@ def snippet(text: str, spans: list[tuple[int, int]], size: int = SNIPPET_CHARS) 
     best_start, best_score = 0, -1
     ends = [b for _, b in spans]  # sorted: the spans are in order and do not overlap
     words = [text[a:b].lower().split() for a, b in spans]
+    joins = list(accumulate((len(w) - 1 for w in words), initial=0))  # words side by side, as typed
     for i, (a, _) in enumerate(spans):
-        inside = words[i:bisect_right(ends, a + size, lo=i)]  # the marks within `size` of this one
-        distinct = {w for span in inside for w in span}
-        together = sum(len(span) - 1 for span in inside)  # words found side by side, as typed
-        score = len(distinct) * 10 + together * 5 + len(inside)
+        j = bisect_right(ends, a + size, lo=i)  # the marks within `size` of this one: i..j-1
+        distinct = set(words[i]).union(*words[i + 1:j])
+        score = len(distinct) * 10 + (joins[j] - joins[i]) * 5 + (j - i)
         if score > best_score:
             best_start, best_score = a, score
     start = max(0, best_start - size // 4) if spans else 0
