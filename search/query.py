@@ -28,7 +28,7 @@ from typing import Any, Callable, Mapping
 from . import querylang
 from .backends import SORTS, Backend, Filters, Match, SearchSpec, open_backend
 from .errors import BadQuery, UnknownDocument
-from .facets import FACETS, MAX_VALUES, UNKNOWN, UNKNOWN_LABEL, Facet
+from .facets import FACETS, MAX_VALUES, UNKNOWN, UNKNOWN_LABEL
 from .highlight import Marker, mark, snippet
 from .text import canonical_tones, edit_distance, fold, nfc, normalize_token, syllable_texts
 
@@ -249,20 +249,18 @@ def _facet_values(name: str, counts: dict[str, int], selected: list[str]) -> lis
     facet = FACETS[name]
     for value in selected:
         counts.setdefault(value, 0)
-    if type(facet).merge_key is Facet.merge_key:  # each value its own (provinces, years)
-        chosen = set(selected)
-        values = [FacetValue(UNKNOWN_LABEL if v == UNKNOWN else v, c, v in chosen)
-                  for v, c in counts.items() if v != ""]
-    else:
-        groups: dict[str, list[tuple[int, str]]] = {}
-        for v, c in counts.items():
-            if v != "":
-                groups.setdefault(v if v == UNKNOWN else facet.merge_key(v), []).append((c, v))
-        values = []
-        for members in groups.values():
-            shown = max(members)[1]
-            values.append(FacetValue(UNKNOWN_LABEL if shown == UNKNOWN else shown, sum(c for c, _ in members),
-                                     any(v in selected for _, v in members)))
+    chosen, key = set(selected), facet.merge_key
+    groups: dict[str, list] = {}  # key → [the most frequent (count, value), total, any selected]
+    for v, c in counts.items():
+        if v == "":
+            continue
+        group = groups.get(k := v if v == UNKNOWN else key(v))
+        if group is None:
+            groups[k] = [(c, v), c, v in chosen]
+        else:
+            group[0], group[1], group[2] = max(group[0], (c, v)), group[1] + c, group[2] or v in chosen
+    values = [FacetValue(UNKNOWN_LABEL if shown == UNKNOWN else shown, total, on)
+              for (_, shown), total, on in groups.values()]
     values.sort(key=lambda f: facet.order(f.value, f.count))
     return values
 
