@@ -277,3 +277,54 @@ def test_words_known_from_the_common_terms_are_the_ones_whoosh_knows(real_index)
             form = word if accented else fold(word)
             want = any(reader.doc_frequency(f, form) for f in fields)
             assert WhooshBackend.word_known(backend, form, accented=accented) == want, (form, accented)
+
+
+def test_dense_rows_are_the_postings_of_the_very_common_terms_scattered(two_segment_index):
+    """A term in a quarter of the documents or more has a row of impacts in every document
+    (0 where it is not), equal to its postings scattered; no other term has one."""
+    from search.backends.columns import dense_threshold
+
+    saved = two_segment_index.saved
+    threshold = dense_threshold(saved.n)
+    rows = 0
+    for field, terms in saved.table.items():
+        for term in terms:
+            ids, impact = saved.postings(field, term)
+            dense = saved.dense(field, term)
+            assert (dense is not None) == (len(ids) >= threshold), (field, term)
+            if dense is not None:
+                expected = np.zeros(saved.n, dtype=np.float32)
+                expected[ids] = impact
+                assert dense[0] == len(ids) and dense[1].tobytes() == expected.tobytes()
+                rows += 1
+    assert rows >= 10
+    assert saved.dense("body", "không-có") is None
+
+
+def test_queries_score_the_same_from_dense_rows_as_from_postings(real_index):
+    """Adding a very common term's dense row gives every document the same float32 score and
+    the same match as scattering its postings: real queries (common and rarer words,
+    abbreviations, phrases, negations; accented and not) against arrays read from Whoosh."""
+    from search import querylang
+    from search.backends.ranking import evaluate
+
+    ix, records = real_index
+    fresh = IndexArrays(ix.searcher, tuple(FACETS))  # no saved arrays: every term scattered
+    rng = random.Random(11)
+    common = sorted({t for terms in ix.saved._dense_rows.values() for t in terms if "_" not in t})
+    queries = ["tỉnh ủy", "UBND tỉnh", "bi thu tinh uy", "\"ban chấp hành\" đảng", "kinh tế -xã",
+               "HĐND nhân dân", "của và các"]
+    for _ in range(60):
+        words = [normalize_token(s.text) for s in syllables(rng.choice(records)["body"])]
+        picked = rng.sample(words, min(len(words), rng.randint(1, 3))) + rng.sample(common, rng.randint(0, 2))
+        text = " ".join(picked)
+        queries += [text, fold(text)]
+    dense_used = 0
+    for text in queries:
+        parsed = querylang.parse(text)
+        for require_all in (True, False):
+            got, want = evaluate(ix, parsed, require_all), evaluate(fresh, parsed, require_all)
+            assert got.mask.tolist() == want.mask.tolist(), text
+            assert got.score.tobytes() == want.score.tobytes(), text
+        dense_used += any(fold(w) in common or w in common for c in parsed.clauses for w in c.words)
+    assert dense_used >= 40

@@ -6,8 +6,9 @@ pure-Python matchers, which walk every matching document one by one (seconds for
 query over 50,000 articles). Each query term's posting list is two arrays, document numbers
 and BM25 impacts (the term frequency saturated by the document's length, before idf and
 boost): a common term's are mapped from the generation (``columns.py``), a rarer one's read
-once from Whoosh and kept in a cache for the life of the searcher. A query is then a handful
-of array operations:
+once from Whoosh and kept in a cache for the life of the searcher; a term in a quarter of
+the documents or more is added from its dense row of impacts instead (one contiguous sweep,
+the same floats). A query is then a handful of array operations:
 
 * a clause (a syllable in its accented and folded forms, a phrase, an abbreviation with its
   expansion) becomes a boolean mask of the documents it matches and a BM25 score array;
@@ -145,6 +146,11 @@ class IndexArrays:
                 _, (old_ids, old_weights) = self._postings.popitem(last=False)
                 self._cached_bytes -= old_ids.nbytes + old_weights.nbytes
         return hit
+
+    def dense(self, field: str, term: str) -> tuple[int, np.ndarray] | None:
+        """(document frequency, impact in every document, 0 where absent) of a very common
+        term, from the generation's arrays; None for the others (and without arrays)."""
+        return None if self.saved is None else self.saved.dense(field, term)
 
     def impact(self, field: str, ids: np.ndarray, tf: np.ndarray) -> np.ndarray:
         """BM25's saturated term frequency ``tf·(k1+1) / (tf + norm)`` (float32) of a term
@@ -289,7 +295,18 @@ def _field_lengths(reader, field: str) -> np.ndarray:
 # -- query evaluation ----------------------------------------------------------------------
 
 def _term(ix: IndexArrays, field: str, term: str, boost: float, out: Scored, match: bool = True) -> None:
-    """Add `term`'s BM25 in `field` to `out` and, when `match`, mark its documents."""
+    """Add `term`'s BM25 in `field` to `out` and, when `match`, mark its documents.
+
+    A very common term's dense row is added whole, its documents being where it is above
+    zero (impacts are positive): each document gets the same float32 sum as by scattering
+    its postings, where the others get `+ 0`."""
+    dense = ix.dense(field, term)
+    if dense is not None:
+        df, row = dense
+        out.score += np.float32(boost * ix.idf(df)) * row
+        if match:
+            out.mask |= row > 0
+        return
     ids, impact = ix.postings(field, term)
     if not len(ids):
         return
