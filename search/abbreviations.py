@@ -86,20 +86,34 @@ def phrases() -> list[list[str]]:
 
 def expansions_of(words: list[str]) -> list[list[str]]:
     """The other forms (as syllable lists) of the abbreviation or expansion `words`, if any."""
+    return _others(_key(words))
+
+
+def _others(key: tuple[str, ...]) -> list[list[str]]:
     by_abbrev, by_expansion = _tables()
-    key = _key(words)
     return by_abbrev.get(key, []) + by_expansion.get(key, [])
 
 
+@lru_cache(maxsize=1)
+def _longest() -> int:
+    """Syllables of the longest form."""
+    return max(map(len, [key for table in _tables() for key in table]))
+
+
 def abbreviations_in(words: list[str]) -> list[tuple[int, int, list[list[str]]]]:
-    """(start, end, other forms) for every run of `words` that is an abbreviation or expansion."""
+    """(start, end, other forms) for the runs of `words` that are an abbreviation or
+    expansion, read from left to right, the longest run first: runs do not overlap ("Cộng
+    hoà xã hội chủ nghĩa" is one, not also "xã hội chủ nghĩa" inside it)."""
+    keys = _key(words)  # each word's key made once
     found = []
-    for start in range(len(words)):
-        for end in range(len(words), start, -1):
-            if end - start > 7:
-                continue
-            others = expansions_of(words[start:end])
+    start = 0
+    while start < len(words):
+        for end in range(min(len(words), start + _longest()), start, -1):
+            others = _others(keys[start:end])
             if others:
                 found.append((start, end, others))
+                start = end
                 break
+        else:
+            start += 1
     return found

@@ -299,3 +299,32 @@ def test_documents_with_an_empty_field_do_not_spoil_scores(tmp_path):
     assert result.total == 30
     assert len(result.hits) == 10
     assert all(h.score > 0 for h in result.hits)
+
+
+@pytest.mark.parametrize("q, clauses", [
+    # A form that holds another ("xã hội chủ nghĩa" in "Cộng hoà xã hội chủ nghĩa") is one
+    # run; both used to be merged, one inside the other, and the query failed (a 500).
+    ("Cộng hoà xã hội chủ nghĩa", [(["Cộng", "hoà", "xã", "hội", "chủ", "nghĩa"], [["CHXHCN"]])]),
+    ("BCH Ban Chấp hành Trung ương", [(["BCH"], [["Ban", "Chấp", "hành"]]),
+                                      (["Ban", "Chấp", "hành", "Trung", "ương"], [["BCHTW"]])]),
+    ("ủy ban nhân dân xã hội chủ nghĩa", [(["ủy", "ban", "nhân", "dân"], [["UBND"]]),
+                                        (["xã", "hội", "chủ", "nghĩa"], [["XHCN"]])]),
+])
+def test_forms_of_abbreviations_are_read_left_to_right_without_overlap(q, clauses):
+    from search import querylang
+
+    parsed = querylang.parse(q)
+    assert [(c.words, c.alternatives) for c in parsed.clauses] == clauses
+
+
+def test_every_run_of_abbreviation_forms_is_searched(shared_seed_index):
+    """Any sequence of abbreviations and expansions, overlapping or not, is a query."""
+    import random
+
+    from search.abbreviations import ABBREVIATIONS
+
+    forms = [*ABBREVIATIONS, *(e for expansions in ABBREVIATIONS.values() for e in expansions)]
+    rng = random.Random(5)
+    for _ in range(150):
+        q = " ".join(rng.choice(forms + ["tỉnh", "hội nghị", "-xã", '"ban"']) for _ in range(rng.randint(1, 5)))
+        assert search(shared_seed_index, SearchRequest(q=q)).total >= 0, q
