@@ -44,7 +44,7 @@ UNMANIFESTED = ("WRITELOCK", ".tmp", VERIFIED)  # Whoosh's lock files, our tempo
 # the same tick of the file system's clock, after it was read: its CRC is checked again
 # (git's "racily clean" entries).
 RACY_NS = 2_000_000_000
-# An index takes about 6 bytes per byte of article text (6.2 at 51,000 articles: three
+# An index takes about 6.5 bytes per byte of article text (6.6 at 51,000 articles: three
 # streams with positions, stored fields twice: Whoosh's and the arrays' uncompressed copy,
 # columns, the dense rows of the commonest terms); 8 leaves room for Whoosh's merge runs.
 # Gzipped JSONL is ~4x text.

@@ -328,3 +328,25 @@ def test_queries_score_the_same_from_dense_rows_as_from_postings(real_index):
             assert got.score.tobytes() == want.score.tobytes(), text
         dense_used += any(fold(w) in common or w in common for c in parsed.clauses for w in c.words)
     assert dense_used >= 40
+
+
+@pytest.mark.parametrize("fields", [
+    {"body": "Tỉnh ủy Điện Biên", "id": "a", "title": "Hội nghị"}, {"id": "b", "title": "no body"},
+    {"body": "", "id": "c"}, {"id": "d", "body": "lone \ud800 surrogate", "z": 1}, {}, {"body": 3, "id": "e"},
+])
+def test_stored_fields_come_back_as_they_were_written(tmp_path, fields):
+    """The arrays' copy of the stored fields keeps the body apart (in UTF-16): every dict
+    comes back equal, keys in order, whatever its body."""
+    from search.backends import columns
+
+    docs = [{"id": "first", "body": "Xin chào"}, fields, {"id": "last"}]
+    columns._write_stored(tmp_path, lambda name, value: np.save(tmp_path / f"arrays-{name}.npy", value),
+                          len(docs), docs.__getitem__)
+    saved = columns.Saved.__new__(columns.Saved)
+    saved._stored_at = np.load(tmp_path / "arrays-stored-at.npy")
+    saved._stored = open(tmp_path / "arrays-stored.bin", "rb", buffering=0)
+    try:
+        for docnum, want in enumerate(docs):
+            assert list(saved.stored(docnum).items()) == list(want.items())
+    finally:
+        saved.close()
