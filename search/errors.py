@@ -22,8 +22,13 @@ class IndexMissing(VnsearchError):
 class StaleIndex(VnsearchError):
     """The index was built by another version of the schema (or with other facets)."""
 
-    def __init__(self, index_dir, found, expected, missing_facets=(), missing_arrays=False):
-        if missing_arrays:
+    def __init__(self, index_dir, found, expected, missing_facets=(), missing_arrays=False,
+                 arrays: tuple[int | None, int] | None = None):
+        """`arrays`: with `missing_arrays`, the version of the arrays found (None: none) and
+        the one this vnsearch needs."""
+        if missing_arrays and arrays and arrays[0] is not None:
+            what = f"has arrays of version {arrays[0]}, this vnsearch needs {arrays[1]}"
+        elif missing_arrays:
             what = "was built by an older vnsearch, without its arrays (arrays.json)"
         elif missing_facets:
             what = f"was built without the facet {', '.join(repr(f) for f in missing_facets)}"

@@ -193,7 +193,8 @@ def test_arrays_of_an_older_version_are_rebuilt_by_a_plain_reindex(corpus, tmp_p
     meta = json.loads((live / columns.ARRAYS).read_text(encoding="utf-8"))
     (live / columns.ARRAYS).write_text(json.dumps({**meta, "version": columns.VERSION - 1}), encoding="utf-8")
     Store(index).write_manifest(live)
-    with pytest.raises(StaleIndex, match=r"run `vnsearch reindex --full`"):
+    with pytest.raises(StaleIndex, match=rf"has arrays of version {columns.VERSION - 1}, this vnsearch needs "
+                                         rf"{columns.VERSION}: run `vnsearch reindex --full`"):
         open_index(index)
     assert report_counts(reindex(corpus, index, workers=1)) == (5, 0, 0, 0, 0)  # rebuilt in full
     assert open_index(index).search(SearchRequest()).total == 5

@@ -71,7 +71,7 @@ from ..abbreviations import phrases
 from ..scoring import TEXT_FIELDS, all_streams, stream
 from ..text import fold
 
-__all__ = ["ARRAYS", "VERSION", "Saved", "write", "load", "hot_threshold", "dense_threshold"]
+__all__ = ["ARRAYS", "VERSION", "Saved", "write", "load", "version", "hot_threshold", "dense_threshold"]
 
 ARRAYS = "arrays.json"
 # 2: phrases; 3: vocabulary; 4: impacts, not term frequencies; 5: stored fields;
@@ -186,14 +186,26 @@ class Saved:
 
 
 def load(folder: Path) -> Saved | None:
-    """The arrays of the generation in `folder`, or None when it has none (an older build)."""
+    """The arrays of the generation in `folder`, or None when it has none of this version
+    (an older build: :func:`version` says which)."""
+    meta = _meta(folder)
+    if meta is None or meta.get("version") != VERSION:
+        return None
+    return Saved(folder, meta)
+
+
+def version(folder: Path) -> int | None:
+    """The version of the arrays in `folder`; None when there are none."""
+    meta = _meta(folder)
+    return None if meta is None else meta.get("version")
+
+
+def _meta(folder: Path) -> dict[str, Any] | None:
     try:
         meta = json.loads((folder / ARRAYS).read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
-    if not isinstance(meta, dict) or meta.get("version") != VERSION:
-        return None
-    return Saved(folder, meta)
+    return meta if isinstance(meta, dict) else {}
 
 
 def write(folder: Path, arrays, reader, vocabulary_field: str,
