@@ -89,3 +89,45 @@ def test_compound_words_are_pyvis_own_segmentation():
         units = [m.group() for m in _PYVI_UNITS.finditer(text)]
         ours = ["_".join(units[first:last + 1]) for first, last in _segment(units)] if units else []
         assert ours == ViTokenizer.tokenize(text).split(), paragraph[:120]
+
+
+def _real_texts(count: int = 200) -> list[str]:
+    import gzip
+    import itertools
+    import json
+
+    from .conftest import shared_corpus
+
+    texts = []
+    for name in ("vntc_politics.jsonl.gz", "baomoi_2017.jsonl.gz"):
+        with gzip.open(shared_corpus(name), "rt", encoding="utf-8") as f:
+            for line in itertools.islice(f, count // 2):
+                record = json.loads(line)
+                texts += [nfc(record.get("title") or ""), nfc(record["body"])]
+    return texts
+
+
+def test_syllable_streams_index_the_postings_whooshs_positions_would():
+    """The schema's syllable streams take each text's words and positions at once
+    (``SyllablePositions``): the same (word, frequency, weight, encoded positions), in the
+    same order, as Whoosh's Positions format over the analyser's tokens, for real articles
+    and odd texts; and the analyser's tokens are the words of ``positions``."""
+    from whoosh.formats import Positions
+
+    from search.analysis import SyllablePositions
+
+    schema = build_schema()
+    streams = [(name, field) for name, field in schema.items() if isinstance(field.format, SyllablePositions)]
+    assert {name for name, _ in streams} == {"title", "body", "title_fold", "body_fold"}
+    texts = _real_texts() + ["", "   ", "TP.HCM 12/3/2020 23-NQ/TU", TEXT, "a a a b a", "Ủy ban\nnhân dân " * 40]
+    for name, field in streams:
+        plain = Positions(field_boost=field.format.field_boost)
+        for text in texts:
+            fast = list(field.index(text))
+            want = [(field.to_bytes(w), freq, weight, value)
+                    for w, freq, weight, value in plain.word_values(text, field.analyzer, mode="index")]
+            assert fast == want, (name, text[:60])
+            grouped: dict[str, list[int]] = {}
+            for t in field.analyzer(text, positions=True):
+                grouped.setdefault(t.text, []).append(t.pos)
+            assert grouped == field.analyzer.positions(text)
