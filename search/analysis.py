@@ -21,7 +21,7 @@ import re
 import string
 from typing import Iterator
 
-from whoosh.analysis import Analyzer, Token, Tokenizer
+from whoosh.analysis import Analyzer, Filter, Token, Tokenizer
 from whoosh.formats import Positions
 
 from .text import SYLLABLE, accented, canonical_tones, fold, folded
@@ -119,6 +119,27 @@ class SyllablePositions(Positions):
         boost = self.field_boost
         for word, poslist in analyzer.positions(value).items():
             yield word, len(poslist), float(len(poslist)) * boost, self.encode(poslist)
+
+
+class AccentFilter(Filter):
+    """Lower-case and move tone marks to the canonical vowel (length-preserving). Not used
+    by the schema any more; kept because the schema of an index built before
+    SyllableAnalyzer names it, and that index must open to be reported as stale."""
+
+    def __call__(self, tokens):
+        for t in tokens:
+            t.text = accented(t.text)
+            yield t
+
+
+class FoldFilter(Filter):
+    """Lower-case and strip every Vietnamese mark, đ→d (length-preserving); kept for the
+    schemas of older indexes, as AccentFilter."""
+
+    def __call__(self, tokens):
+        for t in tokens:
+            t.text = folded(t.text)
+            yield t
 
 
 class CompoundTokenizer(Tokenizer):

@@ -131,3 +131,19 @@ def test_syllable_streams_index_the_postings_whooshs_positions_would():
             for t in field.analyzer(text, positions=True):
                 grouped.setdefault(t.text, []).append(t.pos)
             assert grouped == field.analyzer.positions(text)
+
+
+def test_the_classes_older_schemas_name_still_resolve():
+    """An index stores its schema pickled: one built before SyllableAnalyzer names the
+    tokenizer and filters it was built with, and must open (to be refused as stale and
+    rebuilt, not reported as damaged)."""
+    import io
+
+    from search.analysis import SyllableTokenizer
+
+    unpickler = pickle.Unpickler(io.BytesIO(b""))
+    for name in ("SyllableTokenizer", "AccentFilter", "FoldFilter", "CompoundTokenizer"):
+        cls = unpickler.find_class("search.analysis", name)
+        assert cls.__name__ == name
+    old = pickle.loads(pickle.dumps(SyllableTokenizer() | unpickler.find_class("search.analysis", "AccentFilter")()))
+    assert [t.text for t in old("Tỉnh Ủy")] == ["tỉnh", "uỷ"]
