@@ -350,3 +350,18 @@ def test_stored_fields_come_back_as_they_were_written(tmp_path, fields):
             assert list(saved.stored(docnum).items()) == list(want.items())
     finally:
         saved.close()
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 8, 9, 40])
+def test_facet_masks_are_the_documents_with_one_of_the_values(real_index, count):
+    """A filter of few values compares codes, one of many looks them up in a table: both
+    the documents whose value is one of them (values the index lacks match nothing)."""
+    from search.backends.ranking import facet_mask
+
+    ix, _ = real_index
+    rng = random.Random(count)
+    for facet in FACETS:
+        codes, known = ix.facets[facet]
+        values = rng.sample(known, min(count, len(known))) + (["không có giá trị này"] if count else [])
+        want = np.array([known[c] in values for c in codes.tolist()], dtype=bool)
+        assert facet_mask(ix, facet, values).tolist() == want.tolist(), (facet, count)

@@ -490,11 +490,25 @@ def more_like(ix: IndexArrays, docnum: int, title: str, body: str, terms: int = 
     return out
 
 
+FEW_VALUES = 8  # a filter of up to this many values compares the codes with each
+
+
 def facet_mask(ix: IndexArrays, facet: str, values: list[str]) -> np.ndarray:
-    """Documents whose `facet` is one of `values` (indexed values; UNKNOWN for "Không rõ")."""
+    """Documents whose `facet` is one of `values` (indexed values; UNKNOWN for "Không rõ").
+
+    A comparison per value (a filter has one or a few) or a lookup in a table of the
+    wanted codes: ``np.isin`` sorted the 50,000 codes, 450 µs against 12 µs for two values."""
     codes, known = ix.facets[facet]
+    values = set(values)
     wanted = [i for i, v in enumerate(known) if v in values]
-    return np.isin(codes, wanted)
+    if len(wanted) <= FEW_VALUES:
+        mask = np.zeros(len(codes), dtype=bool)
+        for code in wanted:
+            mask |= codes == code
+        return mask
+    table = np.zeros(len(known), dtype=bool)
+    table[wanted] = True
+    return np.take(table, codes)
 
 
 def facet_counts(ix: IndexArrays, facet: str, docs: np.ndarray) -> dict[str, int]:
