@@ -113,19 +113,8 @@ class Saved:
         # term → its row of `_at`, stream by stream: built from strings, as a JSON object of
         # 15,000 [start, count] lists took 15 ms of every start to parse
         self._at = array("postings-at")
-        self.table: dict[str, dict[str, int]] = {}
-        row = 0
-        for name, text in meta["postings"].items():
-            terms = text.split("\n") if text else []
-            self.table[name] = dict(zip(terms, range(row, row + len(terms))))
-            row += len(terms)
-        self._dense = array("dense")
-        self._dense_rows: dict[str, dict[str, int]] = {}
-        row = 0
-        for name, text in meta["dense"].items():
-            terms = text.split("\n") if text else []
-            self._dense_rows[name] = dict(zip(terms, range(row, row + len(terms))))
-            row += len(terms)
+        self.table = _rows(meta["postings"])
+        self._dense, self._dense_rows = array("dense"), _rows(meta["dense"])
         self.phrases: dict[str, dict[str, list[int]]] = meta["phrases"]
         self._initials: dict[str, list[int]] = meta["vocabulary"]["initials"]
         self._vocab = array("vocab-text"), array("vocab-offsets"), array("vocab-df")
@@ -183,6 +172,17 @@ class Saved:
         words = bytes(text[offsets[start]:offsets[end]]).decode("utf-8").split("\n")[:-1]
         near = process.extract(word, words, scorer=OSA.distance, score_cutoff=distance, limit=None)
         return [(w, int(df[start + i])) for w, _, i in near]
+
+
+def _rows(streams: dict[str, str]) -> dict[str, dict[str, int]]:
+    """Stream → term → row, from each stream's terms as one newline-separated string (rows
+    numbered across the streams, in order)."""
+    table, row = {}, 0
+    for name, text in streams.items():
+        terms = text.split("\n") if text else []
+        table[name] = dict(zip(terms, range(row, row + len(terms))))
+        row += len(terms)
+    return table
 
 
 def load(folder: Path) -> Saved | None:
