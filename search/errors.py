@@ -22,13 +22,13 @@ class IndexMissing(VnsearchError):
 class StaleIndex(VnsearchError):
     """The index was built by another version of the schema (or with other facets)."""
 
-    def __init__(self, index_dir, found, expected, missing_facets=(), missing_arrays=False,
+    def __init__(self, index_dir, found, expected, missing_facets=(),
                  arrays: tuple[int | None, int] | None = None):
-        """`arrays`: with `missing_arrays`, the version of the arrays found (None: none) and
-        the one this vnsearch needs."""
-        if missing_arrays and arrays and arrays[0] is not None:
+        """`arrays`, when the generation's arrays are what is stale: the version found
+        (None: it has none) and the one this vnsearch needs."""
+        if arrays and arrays[0] is not None:
             what = f"has arrays of version {arrays[0]}, this vnsearch needs {arrays[1]}"
-        elif missing_arrays:
+        elif arrays:
             what = "was built by an older vnsearch, without its arrays (arrays.json)"
         elif missing_facets:
             what = f"was built without the facet {', '.join(repr(f) for f in missing_facets)}"

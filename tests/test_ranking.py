@@ -311,7 +311,7 @@ def test_queries_score_the_same_from_dense_rows_as_from_postings(real_index):
     ix, records = real_index
     fresh = IndexArrays(ix.searcher, tuple(FACETS))  # no saved arrays: every term scattered
     rng = random.Random(11)
-    common = sorted({t for terms in ix.saved._dense_rows.values() for t in terms if "_" not in t})
+    common = sorted({t for terms in ix.saved._dense.values() for t in terms if "_" not in t})
     queries = ["tỉnh ủy", "UBND tỉnh", "bi thu tinh uy", "\"ban chấp hành\" đảng", "kinh tế -xã",
                "HĐND nhân dân", "của và các"]
     for _ in range(60):

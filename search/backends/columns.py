@@ -114,7 +114,13 @@ class Saved:
         # 15,000 [start, count] lists took 15 ms of every start to parse
         self._at = array("postings-at")
         self.table = _rows(meta["postings"])
-        self._dense, self._dense_rows = array("dense"), _rows(meta["dense"])
+        dense = array("dense")
+        # stream → term → (document frequency, its dense row): one lookup per query term
+        self._dense: dict[str, dict[str, tuple[int, np.ndarray]]] = {}
+        for name, rows in _rows(meta["dense"]).items():
+            at = np.array([self.table[name][term] for term in rows], dtype=np.intp)
+            counts = self._at[at, 1].tolist()
+            self._dense[name] = {term: (count, dense[row]) for (term, row), count in zip(rows.items(), counts)}
         self.phrases: dict[str, dict[str, list[int]]] = meta["phrases"]
         self._initials: dict[str, list[int]] = meta["vocabulary"]["initials"]
         self._vocab = array("vocab-text"), array("vocab-offsets"), array("vocab-df")
@@ -147,10 +153,7 @@ class Saved:
     def dense(self, field: str, term: str) -> tuple[int, np.ndarray] | None:
         """(document frequency, impact in every document) of a very common term, or None
         when it has no dense row."""
-        row = self._dense_rows.get(field, {}).get(term)
-        if row is None:
-            return None
-        return int(self._at[self.table[field][term], 1]), self._dense[row]
+        return self._dense.get(field, {}).get(term)
 
     def phrase(self, field: str, words: list[str]) -> np.ndarray | None:
         """Document numbers of a phrase found at build time, or None when it was not."""

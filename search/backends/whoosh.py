@@ -157,7 +157,7 @@ def _open(store: Store):
         saved = columns.load(folder)
     if saved is None:
         ix.close()
-        raise StaleIndex(store.root, SCHEMA_VERSION, SCHEMA_VERSION, missing_arrays=True,
+        raise StaleIndex(store.root, SCHEMA_VERSION, SCHEMA_VERSION,
                          arrays=(columns.version(folder), columns.VERSION))
     return record, ix, saved
 
