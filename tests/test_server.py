@@ -1,6 +1,7 @@
 """`vnsearch serve --workers N`: pre-forked waitress processes over one index folder."""
 
 import contextlib
+import http.client
 import json
 import os
 import signal
@@ -25,6 +26,12 @@ PYTHON = [sys.executable, "-m", "search"]
 
 def _children(pid: int) -> list[int]:
     return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _cpu_ticks(pid: int) -> int:
+    """User and system CPU time of the process, in clock ticks."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
 
 
 def _maps(pid: int) -> str:
@@ -73,6 +80,18 @@ def test_two_workers_answer_and_all_see_a_reindex(corpus, tmp_path):
             assert status == 200 and found["total"] == total
             for pid in workers:  # each worker has opened (mapped) the live generation itself
                 assert f"{generation}/arrays-live.npy" in _maps(pid)
+        # One client that keeps its connection: each response ends it, so the next request
+        # goes to whichever worker takes it, and both do work (a kept-alive connection stays
+        # with one worker while the other idles).
+        cpu = [_cpu_ticks(pid) for pid in workers]
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        for i in range(60):
+            conn.request("GET", f"/search?q=t%E1%BB%89nh+%E1%BB%A7y&page={1 + i % 2}")
+            response = conn.getresponse()
+            assert response.status == 200 and response.getheader("Connection") == "close"
+            response.read()
+        conn.close()
+        assert all(_cpu_ticks(pid) > before for pid, before in zip(workers, cpu))
         assert _children(proc.pid) == workers  # none died on the way
         os.kill(workers[0], signal.SIGKILL)  # a worker that dies is started again
         deadline = time.time() + 15

@@ -7,6 +7,10 @@ Each client is a thread with its own keep-alive connection, sending a fixed mix 
 (plain, unaccented, phrases, filters, browsing, paging) to /api/search and /search in turn
 for `--seconds` at each level; any status other than 200, or a failed connection, is an
 error. The run is bounded: levels × seconds, plus the server's start.
+
+When it starts the server itself, it also reports the CPU time the server's processes spent
+per request at each level ("cpu ms"): the load generator runs on the same cores, so req/s
+alone does not tell a server that stops scaling from a machine that is full.
 """
 
 from __future__ import annotations
@@ -83,6 +87,18 @@ def client(host: str, port: int, stop: float, offset: int, latencies: list, erro
     conn.close()
 
 
+def server_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of process `pid` and of its children now alive."""
+    ticks = 0
+    for p in [pid, *Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:  # a worker that just ended
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[p - 1] if len(values) > 1 else (values or [0])[0]
 
@@ -122,11 +138,15 @@ def main() -> None:
     try:
         print(f"vnsearch load: http://{host}:{port}, {len(QUERIES)} queries × (/api/search, /search), "
               f"{args.seconds:g} s per level, pid {os.getpid()}")
-        print(f"{'clients':>7} {'requests':>8} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'errors':>6}")
+        print(f"{'clients':>7} {'requests':>8} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'errors':>6}"
+              + (f" {'cpu ms':>7}" if proc else ""))
         for n in (int(c) for c in args.clients.split(",")):
+            cpu = server_cpu(proc.pid) if proc else 0.0
             r = run_level(host, port, n, args.seconds)
+            per_request = (server_cpu(proc.pid) - cpu) * 1000 / max(r["requests"], 1) if proc else None
             print(f"{r['clients']:>7} {r['requests']:>8} {r['rps']:>7.1f} {r['p50']:>7.1f} {r['p95']:>7.1f} "
-                  f"{r['p99']:>7.1f} {r['errors']:>6}" + (f"  e.g. {r['first_errors']}" if r["errors"] else ""))
+                  f"{r['p99']:>7.1f} {r['errors']:>6}" + (f" {per_request:>7.2f}" if proc else "")
+                  + (f"  e.g. {r['first_errors']}" if r["errors"] else ""))
     finally:
         if proc is not None:
             proc.terminate()

@@ -8,6 +8,13 @@ reindex is seen by all, and the generation's memory-mapped arrays are shared thr
 page cache. The parent only watches: a worker that dies is started again; SIGTERM or
 SIGINT stops them all; a parent killed with -9 takes them with it (PR_SET_PDEATHSIG).
 
+With several workers, every response ends its connection (``Connection: close``, as
+gunicorn's sync workers do): each request is then a new connection, which the worker that is
+free takes first (a busy one's accepting thread waits for the GIL). A kept-alive connection
+stays with the worker that accepted it, and the kernel does not spread them evenly: 4
+keep-alive clients all landed on one worker in one run of ``tools/load.py`` out of 4, and
+3 on one in two more, while the other worker idled.
+
 Waitress rather than gunicorn: the request limits (``WAITRESS_LIMITS``: its 256 KB header
 bound, its own 431/413) are waitress's, and issue 13's tests hold the server to them.
 """
@@ -53,11 +60,34 @@ def _warm() -> None:
     lexicon.words()
 
 
-def _waitress(app: Flask, **where) -> None:
-    from waitress import serve as waitress_serve
+def _waitress(app: Flask, one_request: bool = False, **where) -> None:
+    """Serve `app` with waitress; `one_request`: close each connection after its response."""
+    import logging
+
+    from waitress.server import create_server
 
     threading.Thread(target=_warm, name="vnsearch-warm", daemon=True).start()
-    waitress_serve(app, threads=THREADS, ident="vnsearch", **where, **WAITRESS_LIMITS)
+    logging.basicConfig()  # waitress's warnings (e.g. its task queue) reach stderr, as waitress.serve does
+    server = create_server(app, threads=THREADS, ident="vnsearch", **where, **WAITRESS_LIMITS)
+    if one_request:
+        server.channel_class = _one_request_channel()
+    server.run()
+
+
+def _one_request_channel():
+    """Waitress's channel whose every response ends the connection."""
+    from waitress.channel import HTTPChannel
+    from waitress.task import WSGITask
+
+    class OneRequestTask(WSGITask):
+        def build_response_header(self):
+            self.set_close_on_finish()  # before the headers: it adds "Connection: close"
+            return super().build_response_header()
+
+    class OneRequestChannel(HTTPChannel):
+        task_class = OneRequestTask
+
+    return OneRequestChannel
 
 
 def serve(make_app: Callable[[], Flask], host: str, port: int, workers: int = 1,
@@ -88,7 +118,7 @@ def serve(make_app: Callable[[], Flask], host: str, port: int, workers: int = 1,
                     signal.signal(s, signal.SIG_DFL)
                 signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
                 die_with_parent(parent)
-                _waitress(make_app(), sockets=[sock])
+                _waitress(make_app(), one_request=True, sockets=[sock])
                 code = 0
             except BaseException as e:  # noqa: BLE001 - a worker reports and exits, never returns
                 print(f"vnsearch worker {number}: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
