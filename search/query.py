@@ -20,8 +20,9 @@ import re
 import threading
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -64,6 +65,18 @@ class SearchRequest:
     autocorrect: bool = True  # show a corrected query's results when the typed one finds none
     histogram: bool = False  # count the results by month too (SearchResult.histogram)
     snippets: bool = True  # highlight the hits (exports and feeds of titles need none)
+
+
+@lru_cache(maxsize=None)
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
+def _plain(obj, leave_out: tuple[str, ...] = ()) -> dict:
+    """A dataclass's fields as a dict, in their order, values as they are: what ``asdict``
+    gives for fields of plain values, without its deep copy of each (``asdict`` of a result
+    page, with its facets' hundreds of values, took 2 ms)."""
+    return {name: getattr(obj, name) for name in _field_names(type(obj)) if name not in leave_out}
 
 
 @dataclass
@@ -114,11 +127,9 @@ class SearchResult:
 
     def as_json(self) -> dict:
         """The documented JSON shape (ARCHITECTURE.md)."""
-        out = asdict(self)
-        out.pop("filters")
-        out.pop("histogram")
-        for hit in out["hits"]:
-            hit.pop("title_html")
+        out = _plain(self, ("filters", "histogram"))
+        out["hits"] = [_plain(hit, ("title_html",)) for hit in self.hits]
+        out["facets"] = {name: [_plain(v) for v in values] for name, values in self.facets.items()}
         return out
 
 
@@ -146,10 +157,8 @@ class Document:
 
     def as_json(self) -> dict:
         """The documented JSON shape, without the rendered HTML."""
-        out = asdict(self)
-        for key in ("body_html", "title_html", "facets"):
-            out.pop(key)
-        out["related"] = [{k: h[k] for k in ("id", "title", "date", "province")} for h in out["related"]]
+        out = _plain(self, ("body_html", "title_html", "facets"))
+        out["related"] = [{k: getattr(h, k) for k in ("id", "title", "date", "province")} for h in self.related]
         return out
 
 

@@ -328,3 +328,29 @@ def test_every_run_of_abbreviation_forms_is_searched(shared_seed_index):
     for _ in range(150):
         q = " ".join(rng.choice(forms + ["tỉnh", "hội nghị", "-xã", '"ban"']) for _ in range(rng.randint(1, 5)))
         assert search(shared_seed_index, SearchRequest(q=q)).total >= 0, q
+
+
+@pytest.mark.parametrize("q", ["bí thư tỉnh ủy", "bi thu tinh uy dien bien", "", '"Ban Thường vụ"', "UBND"])
+def test_json_of_a_result_and_of_a_document_is_their_fields_less_the_rendered_html(shared_seed_index, q):
+    """``as_json`` builds its dicts by hand (``asdict`` copied every facet value deeply): the
+    same dicts as ``asdict`` less the fields the documented shape leaves out, in field order."""
+    import dataclasses
+    import json as _json
+
+    result = search(shared_seed_index, SearchRequest(q=q, size=3))
+    expected = dataclasses.asdict(result)
+    del expected["filters"], expected["histogram"]
+    for hit in expected["hits"]:
+        del hit["title_html"]
+    got = result.as_json()
+    assert got == expected and list(got) == list(expected)
+    assert [list(h) for h in got["hits"]] == [list(h) for h in expected["hits"]]
+    assert got["facets"] and all(v for v in got["facets"].values())
+    assert _json.loads(_json.dumps(got, ensure_ascii=False)) == got
+
+    doc = document(shared_seed_index, result.hits[0].id)
+    expected = dataclasses.asdict(doc)
+    for name in ("body_html", "title_html", "facets"):
+        del expected[name]
+    expected["related"] = [{k: h[k] for k in ("id", "title", "date", "province")} for h in expected["related"]]
+    assert doc.related and doc.as_json() == expected and list(doc.as_json()) == list(expected)

@@ -21,7 +21,7 @@ from werkzeug.exceptions import BadHost, HTTPException
 from search.backends import UNDATED
 from search.errors import BackendUnavailable, BadQuery, IndexDamaged, IndexMissing, StaleIndex, UnknownDocument
 from search.facets import FACETS, MAX_VALUES, UNKNOWN_LABEL, Facet
-from search.gazetteer import key
+from search.gazetteer import key as _uncached_key
 from search.export import EXPORT_MAX, hits as export_hits, lines as export_lines
 from search.query import MAX_QUERY_CHARS, Index, SearchRequest, request_from_params
 from search.text import nfc
@@ -113,6 +113,11 @@ def _toggle(state, facet: str, value: str) -> str:
 
 
 # --- what the search page shows ------------------------------------------------------------
+
+# The names pages list and sort are the same few hundred (provinces, units, secretaries) on
+# every page: their keys are cached (a search page sorted ~600 of them, 1.5 ms).
+key = lru_cache(maxsize=4096)(_uncached_key)
+
 
 @lru_cache(maxsize=64)
 def _known_names(facet: Facet) -> tuple[str, ...]:
