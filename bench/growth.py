@@ -59,34 +59,46 @@ PER_FILE = 5000  # articles per JSONL file (vnsearch refuses files over 50 MB)
 
 def write_corpus(folder: Path, size: int) -> int:
     """The first `size` articles, round robin over the four corpus files, as JSONL files of
-    ``PER_FILE`` articles; kept when already written."""
+    ``PER_FILE`` articles; kept when already written. Past the corpora's end (a size above
+    their 50,871 articles) they are read again, each copy's ids suffixed with ``~r2``, ``~r3``
+    ...: the same texts as new articles (a corpus that grows by repeating itself keeps its
+    vocabulary; a real one would also add words, so this understates the index's growth)."""
     folder.mkdir(parents=True, exist_ok=True)
     done = folder / "WRITTEN"
     if done.exists():
         return int(done.read_text())
     for old in folder.glob("*.jsonl"):
         old.unlink()
-    files = [gzip.open(CORPORA / name, "rt", encoding="utf-8") for name in CORPUS_FILES]
-    live, written, out = list(files), 0, None
-    for f in cycle(files):
-        if written == size or not live:
+    written, out, copy = 0, None, 1
+    while written < size:
+        files = [gzip.open(CORPORA / name, "rt", encoding="utf-8") for name in CORPUS_FILES]
+        live, before = list(files), written
+        for f in cycle(files):
+            if written == size or not live:
+                break
+            if f not in live:
+                continue
+            line = f.readline()
+            if not line:
+                live.remove(f)
+                continue
+            if copy > 1:
+                record = json.loads(line)
+                record["id"] = f"{record['id']}~r{copy}"
+                line = json.dumps(record, ensure_ascii=False) + "\n"
+            if written % PER_FILE == 0:
+                if out:
+                    out.close()
+                out = open(folder / f"articles-{written // PER_FILE:03d}.jsonl", "w", encoding="utf-8")
+            out.write(line)
+            written += 1
+        for f in files:
+            f.close()
+        if written == before:  # no articles at all
             break
-        if f not in live:
-            continue
-        line = f.readline()
-        if not line:
-            live.remove(f)
-            continue
-        if written % PER_FILE == 0:
-            if out:
-                out.close()
-            out = open(folder / f"articles-{written // PER_FILE:03d}.jsonl", "w", encoding="utf-8")
-        out.write(line)
-        written += 1
+        copy += 1
     if out:
         out.close()
-    for f in files:
-        f.close()
     done.write_text(str(written))
     return written
 
