@@ -107,3 +107,23 @@ def test_one_marker_marks_every_text_as_each_would_be_marked_alone():
         for text in texts:
             spans = marker.spans(text)
             assert spans == matches(text, *terms) == _matches_by_syllables(text, *terms), (terms, text[:80])
+
+
+def test_the_dictionary_holds_each_line_of_pyvis_word_list_as_one_word():
+    """``lexicon.words`` keeps strings; each multi-syllable line of pyvi's list, split on any
+    spaces as before, is one word in both forms, and nothing else is."""
+    import importlib.util
+    from pathlib import Path
+
+    from search.lexicon import is_word, words
+    from search.text import fold
+
+    package = Path(importlib.util.find_spec("pyvi").submodule_search_locations[0])
+    lines = (package / "models" / "words.txt").read_text(encoding="utf-8").lower().splitlines()
+    accented = {tuple(line.split()) for line in lines if " " in line.strip()}
+    folded = {tuple(fold(line).split()) for line in lines if " " in line.strip()}
+    assert len(accented) > 20_000
+    assert words() == ({" ".join(w) for w in accented}, {" ".join(w) for w in folded})
+    assert all(is_word(w) for w in accented) and all(is_word(w, accented=False) for w in folded)
+    assert is_word(("tỉnh", "uỷ")) and is_word(("tinh", "uy"), accented=False)
+    assert not is_word(("tỉnh",)) and not is_word(("uỷ", "tỉnh")) and not is_word(("tinh", "uy"))
