@@ -7,7 +7,8 @@ lock belong to ``search/store.py``. No Whoosh object leaves this module.
 
 Writing: a generation is a Whoosh index; an incremental run hard-links the live one
 (Whoosh never rewrites a segment file), applies the changes and commits; large changes are
-analysed (pyvi included) in worker processes by Whoosh's multiprocessing writer.
+analysed (pyvi included) in worker processes by Whoosh's multiprocessing writer. Every
+writer gathers its postings by term (``termpool.py``) instead of sorting them one by one.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import STORED_COLUMN
 from whoosh.filedb import structfile
 from whoosh.filedb.filestore import FileStorage
+from whoosh.writing import SegmentWriter
 
 from ..analysis import compound_words
 from ..errors import IndexDamaged, IndexMissing, NoSpace, StaleIndex, VnsearchError
@@ -41,6 +43,7 @@ from ..schema import SCHEMA_VERSION, build_schema
 from ..scoring import TEXT_FIELDS, stream
 from ..store import MIN_FREE, Store, die_with_parent, estimate_index_bytes
 from . import columns, ranking
+from .termpool import TermPool, suits as termpool_suits
 from . import Filters, Match, Matches, SearchSpec
 
 __all__ = ["WhooshBackend", "WhooshWriter", "open_backend", "open_writer"]
@@ -113,6 +116,21 @@ def _mapped_buffer_file(self, buf, name=None, onclose=None):
 
 
 structfile.BufferFile.__init__ = _mapped_buffer_file
+
+_segment_writer_init = SegmentWriter.__init__
+
+
+def _segment_writer_with_pool(self, ix, poolclass=None, **kwargs):
+    """``SegmentWriter.__init__`` that uses its ``poolclass`` argument (Whoosh==2.7.4 takes
+    it and always makes a ``PostingPool``): the multiprocessing writer hands its arguments
+    to the writers of its worker processes, so ``ix.writer(procs=2, poolclass=TermPool)``
+    gives every one a ``TermPool`` (``termpool.py``)."""
+    _segment_writer_init(self, ix, **kwargs)
+    if poolclass is not None and (poolclass is not TermPool or termpool_suits(self.schema)):
+        self.pool = poolclass(self._tempstorage, self.newsegment, limitmb=kwargs.get("limitmb", 128))
+
+
+SegmentWriter.__init__ = _segment_writer_with_pool
 
 MORPH_EN = "whoosh.lang.morph_en"
 
@@ -483,9 +501,10 @@ class WhooshBuild:
         if parallel and self.workers > 1:
             compound_words("Khởi động")  # load pyvi before forking, so the workers share it
             _pool_parent = os.getpid()
-            self.writer = self.ix.writer(procs=self.workers, multisegment=True, limitmb=128, batchsize=64)
+            self.writer = self.ix.writer(procs=self.workers, multisegment=True, limitmb=128, batchsize=64,
+                                         poolclass=TermPool)
         else:
-            self.writer = self.ix.writer(limitmb=256)
+            self.writer = self.ix.writer(limitmb=256, poolclass=TermPool)
         pending, self.pending = self.pending, []
         for doc, update in pending:
             self._write(doc, update)
