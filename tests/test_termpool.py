@@ -10,7 +10,7 @@ from whoosh.codec import base as codec_base
 from whoosh.filedb.filestore import FileStorage
 from whoosh.writing import PostingPool
 
-from search.backends.termpool import TermPool
+from search.backends.termpool import TermPool, suits
 from search.backends.whoosh import _whoosh_fields
 from search.corpus import Article, read_file
 from search.indexer import document_fields
@@ -93,3 +93,12 @@ def test_a_segment_written_through_the_term_pool_is_byte_for_byte_whooshs(tmp_pa
     for limitmb in (1, 256):
         assert folders[limitmb, TermPool] == folders[limitmb, None]
     assert any(name.endswith(".pst") for name in folders[1, None])
+
+
+def test_the_schema_suits_the_term_pool():
+    """No field posts spelling words apart (all with document 0, out of document order)."""
+    assert suits(build_schema())
+    from whoosh.analysis import StemmingAnalyzer
+    from whoosh.fields import TEXT, Schema
+
+    assert not suits(Schema(text=TEXT(analyzer=StemmingAnalyzer(), spelling=True)))  # stems indexed, words spelled

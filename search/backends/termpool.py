@@ -15,8 +15,8 @@ runs are merged by term. Memory is bounded as Whoosh bounds it (``limitmb``, cou
 with Whoosh's own estimate of a posting's size).
 
 The exception to "already in document order" is a field with separate spelling words
-(all posted with document 0): vnsearch's schema has none, and :func:`suits` says whether
-a schema has none.
+(all posted with document 0): vnsearch's schema has none (:func:`suits`, checked by the
+tests).
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ from ..schema import SCHEMA_VERSION, build_schema
 from ..scoring import TEXT_FIELDS, stream
 from ..store import MIN_FREE, Store, die_with_parent, estimate_index_bytes
 from . import columns, ranking
-from .termpool import TermPool, suits as termpool_suits
+from .termpool import TermPool
 from . import Filters, Match, Matches, SearchSpec
 
 __all__ = ["WhooshBackend", "WhooshWriter", "open_backend", "open_writer"]
@@ -126,7 +126,7 @@ def _segment_writer_with_pool(self, ix, poolclass=None, **kwargs):
     to the writers of its worker processes, so ``ix.writer(procs=2, poolclass=TermPool)``
     gives every one a ``TermPool`` (``termpool.py``)."""
     _segment_writer_init(self, ix, **kwargs)
-    if poolclass is not None and (poolclass is not TermPool or termpool_suits(self.schema)):
+    if poolclass is not None:
         self.pool = poolclass(self._tempstorage, self.newsegment, limitmb=kwargs.get("limitmb", 128))
 
 
