@@ -75,8 +75,14 @@ def test_a_segment_written_through_the_term_pool_is_byte_for_byte_whooshs(tmp_pa
     either pool, with runs spilled (1 MB) and without. (Not compound: a compound segment
     also records when each of its files was written.)"""
     monkeypatch.setattr(codec_base.Segment, "_random_id", classmethod(lambda cls, size=16: "s" * size))
-    docs = [_whoosh_fields(document_fields(a)) for a in _articles(60)]
-    assert len(docs) >= 5
+    fields = [document_fields(a) for a in _articles(60)]
+    assert len(fields) >= 5
+    rng = random.Random(7)  # and short ones, so that common terms fill several blocks of 128
+    words = "Bí thư Tỉnh ủy Điện Biên hội nghị kinh tế xã hội UBND tỉnh năm 2024 số".split()
+    for i in range(300):
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(1, 12)))
+        fields.append({**fields[i % 5], "id": f"short-{i}", "title": text[:20], "body": text})
+    docs = [_whoosh_fields(f) for f in fields]
     folders = {}
     for limitmb in (1, 256):
         for pool in (None, TermPool):

@@ -22,15 +22,19 @@ tests).
 from __future__ import annotations
 
 import heapq
+from array import array
 import marshal
 import struct
-from itertools import groupby, repeat
+from itertools import chain, groupby, repeat
 from operator import itemgetter
 from typing import Iterator
 
+from whoosh.codec.whoosh3 import W3PostingsWriter
 from whoosh.util import random_name
 
-__all__ = ["TermPool", "suits"]
+__all__ = ["TermPool", "suits", "write_postings"]
+
+Term = tuple[tuple[str, bytes], tuple[int, ...], tuple[float, ...], tuple[bytes | None, ...]]
 
 _SIZE = struct.Struct("<I")  # before each term's record in a run: its length
 
@@ -75,41 +79,48 @@ class TermPool:
             return
         path = f"{random_name()}.run"
         with self.tempstore.create_file(path).raw_file() as f:
-            for (fieldname, text), postings in self._in_memory():
-                _, _, docnums, weights, values = zip(*postings)
-                record = marshal.dumps((fieldname, text, docnums, weights, values))
+            for key, docnums, weights, values in self._in_memory():
+                record = marshal.dumps((*key, docnums, weights, values))
                 f.write(_SIZE.pack(len(record)))
                 f.write(record)
         self.runs.append(path)
         self._spilled_fields |= set(self.fields)
         self.fields, self.size = {}, 0
 
-    def _in_memory(self) -> Iterator[tuple[tuple[str, bytes], list[tuple]]]:
+    def _in_memory(self) -> Iterator[Term]:
         for fieldname in sorted(self.fields):
             terms = self.fields[fieldname]
             for text in sorted(terms):
-                yield (fieldname, text), terms[text]
+                _, _, docnums, weights, values = zip(*terms[text])
+                yield (fieldname, text), docnums, weights, values
 
-    def _read_run(self, path: str) -> Iterator[tuple[tuple[str, bytes], Iterator[tuple]]]:
+    def _read_run(self, path: str) -> Iterator[Term]:
         with self.tempstore.open_file(path).raw_file() as f:
             while header := f.read(_SIZE.size):  # marshal.load(f) reads a file piece by piece
                 fieldname, text, docnums, weights, values = marshal.loads(f.read(_SIZE.unpack(header)[0]))
-                yield (fieldname, text), zip(repeat(fieldname), repeat(text), docnums, weights, values)
+                yield (fieldname, text), docnums, weights, values
 
-    def iter_postings(self) -> Iterator[tuple]:
-        """Every posting, sorted by field, term and document, as ``PostingPool`` gives them."""
+    def terms(self) -> Iterator[Term]:
+        """Every term in order, ``((fieldname, term bytes), docnums, weights, values)``, its
+        postings in document order."""
         if not self.runs:
-            for _, postings in self._in_memory():
-                yield from postings
+            yield from self._in_memory()
             return
         # Runs were written in document order, and what is in memory came last: for a term
         # in several of them, ``heapq.merge`` gives its parts in that order (ties go to the
         # earlier iterable).
         sources = [self._read_run(path) for path in self.runs] + [self._in_memory()]
-        merged = heapq.merge(*sources, key=itemgetter(0))
-        for _, parts in groupby(merged, key=itemgetter(0)):
-            for _, postings in parts:
-                yield from postings
+        for key, parts in groupby(heapq.merge(*sources, key=itemgetter(0)), key=itemgetter(0)):
+            parts = list(parts)
+            if len(parts) == 1:
+                yield parts[0]
+            else:
+                yield key, *(tuple(chain.from_iterable(p[i] for p in parts)) for i in (1, 2, 3))
+
+    def iter_postings(self) -> Iterator[tuple]:
+        """Every posting, sorted by field, term and document, as ``PostingPool`` gives them."""
+        for (fieldname, text), docnums, weights, values in self.terms():
+            yield from zip(repeat(fieldname), repeat(text), docnums, weights, values)
 
     def cleanup(self) -> None:
         for path in self.runs:
@@ -117,6 +128,63 @@ class TermPool:
                 self.tempstore.delete_file(path)
         self.runs = []
         self.fields, self.size = {}, 0
+
+
+def write_postings(fieldwriter, schema, lengths, pool: TermPool) -> None:
+    """Write `pool`'s postings with a segment's `fieldwriter`: the same bytes as Whoosh's
+    ``fieldwriter.add_postings(schema, lengths, pool.iter_postings())``, which hands the
+    postings writer one posting at a time (a method call, four type checks, a document
+    length looked up, per posting). With Whoosh 3's postings writer, a term's postings are
+    handed to it a block at a time instead, each block's statistics computed as its
+    ``add_posting`` computes them; any other writer gets them one by one."""
+    for fieldname, terms in groupby(pool.terms(), key=lambda term: term[0][0]):
+        fieldwriter.start_field(fieldname, schema[fieldname])
+        postwriter = fieldwriter._postwriter
+        by_block = type(postwriter) is W3PostingsWriter and not postwriter._byteids
+        length = _lengths(lengths, fieldname)
+        for (_, text), docnums, weights, values in terms:
+            fieldwriter.start_term(text)
+            if by_block:
+                _add_blocks(postwriter, docnums, weights, values, length)
+            else:
+                for docnum, weight, value in zip(docnums, weights, values):
+                    fieldwriter.add(docnum, weight, b"" if value is None else value, length(docnum))
+            fieldwriter.finish_term()
+        fieldwriter.finish_field()
+
+
+def _lengths(lengths, fieldname: str):
+    """docnum → the length ``add_postings`` gives the postings writer (``doc_field_length``,
+    which is None for a document without the field), read once per document."""
+    if not lengths:
+        return lambda docnum: 0
+    known: dict[int, int | None] = {}
+
+    def length(docnum: int) -> int | None:
+        if docnum not in known:
+            known[docnum] = lengths.doc_field_length(docnum, fieldname)
+        return known[docnum]
+
+    return length
+
+
+def _add_blocks(postwriter: W3PostingsWriter, docnums, weights, values, length) -> None:
+    """A term's postings given to a started ``W3PostingsWriter`` a block at a time: its state
+    after ``add_posting`` of each, a full block written when the next posting comes (the
+    last block is left to ``finish_postings``, which may inline it)."""
+    limit = postwriter._blocklimit
+    for start in range(0, len(docnums), limit):
+        if start:
+            postwriter._write_block()
+        block = slice(start, start + limit)
+        postwriter._ids = array("I", docnums[block])
+        postwriter._weights = array("f", weights[block])
+        postwriter._values = [v for v in values[block] if v]
+        heaviest = max(weights[block])
+        postwriter._maxweight = heaviest if heaviest > 0 else 0
+        known = [n for n in map(length, docnums[block]) if n]
+        postwriter._minlength = min(known) if known else None
+        postwriter._maxlength = max(known) if known else 0
 
 
 def suits(schema) -> bool:

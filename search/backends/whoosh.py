@@ -43,7 +43,7 @@ from ..schema import SCHEMA_VERSION, build_schema
 from ..scoring import TEXT_FIELDS, stream
 from ..store import MIN_FREE, Store, die_with_parent, estimate_index_bytes
 from . import columns, ranking
-from .termpool import TermPool
+from .termpool import TermPool, write_postings
 from . import Filters, Match, Matches, SearchSpec
 
 __all__ = ["WhooshBackend", "WhooshWriter", "open_backend", "open_writer"]
@@ -131,6 +131,23 @@ def _segment_writer_with_pool(self, ix, poolclass=None, **kwargs):
 
 
 SegmentWriter.__init__ = _segment_writer_with_pool
+_whoosh_flush_segment = SegmentWriter._flush_segment
+
+
+def _flush_segment(self):
+    """``SegmentWriter._flush_segment``, its pool's postings written by term when it is a
+    ``TermPool`` (``termpool.write_postings``: the same bytes)."""
+    if not isinstance(self.pool, TermPool):
+        return _whoosh_flush_segment(self)
+    self.perdocwriter.close()
+    lengths = self.per_document_reader() if self.codec.length_stats else None
+    write_postings(self.fieldwriter, self.schema, lengths, self.pool)
+    self.fieldwriter.close()
+    if lengths:
+        lengths.close()
+
+
+SegmentWriter._flush_segment = _flush_segment
 
 MORPH_EN = "whoosh.lang.morph_en"
 
