@@ -131,11 +131,21 @@ def test_stats_counts_fields(runner, corpus):
 
 def test_serve_builds_the_app_with_the_index(monkeypatch, runner, tmp_path):
     calls = {}
-    monkeypatch.setattr("waitress.serve", lambda app, host, port, **kw: calls.update(
-        index=app.config["INDEX_DIR"], host=host, port=port))
+
+    class Server:
+        channel_class = None
+
+        def run(self):
+            calls["ran"] = True
+
+    def create_server(app, host, port, **kw):
+        calls.update(index=app.config["INDEX_DIR"], host=host, port=port)
+        return Server()
+
+    monkeypatch.setattr("waitress.server.create_server", create_server)
     result = runner.invoke(cli, ["serve", "--index", str(tmp_path), "--port", "5123", "--workers", "1"])
     assert result.exit_code == 0, result.output
-    assert calls == {"index": str(tmp_path), "host": "127.0.0.1", "port": 5123}
+    assert calls == {"index": str(tmp_path), "host": "127.0.0.1", "port": 5123, "ran": True}
 
 
 def test_python_dash_m_search_runs(tmp_path):
