@@ -3,8 +3,8 @@
 The highlighter runs without pyvi's tagger (queries never run pyvi), but pyvi ships its
 dictionary as a plain list (``pyvi/models/words.txt``, about 25,000 words of two or more
 syllables). It is read once, on first use, lower-cased and also folded, and kept as two
-sets of words spelled with single spaces ("tỉnh uỷ"): 10 ms to read, where sets of syllable
-tuples took 70 ms (in every server worker, beside its first searches). It is
+sets of words spelled with single spaces ("tỉnh uỷ"): about half the time that sets of
+syllable tuples took (every server worker reads it beside its first searches). It is
 written in our canonical tone style already ("tỉnh uỷ", "hoà": tests/test_highlight.py
 checks it), so a query's or a text's syllables in canonical tones look it up directly.
 """
@@ -12,7 +12,6 @@ checks it), so a query's or a text's syllables in canonical tones look it up dir
 from __future__ import annotations
 
 import importlib.util
-import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -28,17 +27,10 @@ def words() -> tuple[frozenset[str], frozenset[str]]:
     # Found without importing pyvi, whose package loads its tagger's model.
     package = Path(importlib.util.find_spec("pyvi").submodule_search_locations[0])
     text = (package / "models" / "words.txt").read_text(encoding="utf-8").lower()
-    if any(odd in text for odd in _IRREGULAR) or text[:1] == " ":  # pyvi 0.1.1's list has none,
-        # and the regular expressions would take 20 ms
-        text = _INNER.sub(" ", _AROUND.sub("", text))  # one space between syllables, none around a word
-    accented = frozenset(line for line in text.splitlines() if " " in line)
-    folded = frozenset(line for line in fold(text).splitlines() if " " in line)
+    lines = [" ".join(line.split()) for line in text.splitlines()]  # one space between syllables
+    accented = frozenset(line for line in lines if " " in line)
+    folded = frozenset(line for line in fold("\n".join(lines)).splitlines() if " " in line)
     return accented, folded
-
-
-_IRREGULAR = ("  ", " \n", "\n ", "\t", "\r", "\x0b", "\x0c", "\x85", "\xa0", "\u2028", "\u3000")
-_AROUND = re.compile(r"(?m)^[^\S\n]+|[^\S\n]+$")
-_INNER = re.compile(r"[^\S\n]+")
 
 
 def is_word(syllables: tuple[str, ...], accented: bool = True) -> bool:

@@ -46,8 +46,10 @@ class TermPool:
     """Postings by field and term, in the order they were added (``PostingPool``'s interface:
     ``add``, ``iter_postings``, ``fieldnames``, ``cleanup``)."""
 
-    def __init__(self, tempstore, segment, limitmb: int = 128):
-        self.tempstore, self.segment = tempstore, segment
+    def __init__(self, tempstore, segment=None, limitmb: int = 128):
+        """`tempstore`: where runs are spilled; `segment` is taken as ``PostingPool`` takes
+        it, and not needed."""
+        self.tempstore = tempstore
         self.limit = limitmb * 1024 * 1024
         self.size = 0
         self.fields: dict[str, dict[bytes, list[tuple]]] = {}
@@ -131,24 +133,17 @@ class TermPool:
 
 
 def write_postings(fieldwriter, schema, lengths, pool: TermPool) -> None:
-    """Write `pool`'s postings with a segment's `fieldwriter`: the same bytes as Whoosh's
-    ``fieldwriter.add_postings(schema, lengths, pool.iter_postings())``, which hands the
+    """Write `pool`'s postings with Whoosh 3's field writer (``W3FieldWriter``): the same
+    bytes as its ``add_postings(schema, lengths, pool.iter_postings())``, which hands the
     postings writer one posting at a time (a method call, four type checks, a document
-    length looked up, per posting). With Whoosh 3's postings writer, a term's postings are
-    handed to it a block at a time instead, each block's statistics computed as its
-    ``add_posting`` computes them; any other writer gets them one by one."""
+    length looked up, per posting). Here a term's postings are handed to it a block at a
+    time, each block's statistics computed as its ``add_posting`` computes them."""
     for fieldname, terms in groupby(pool.terms(), key=lambda term: term[0][0]):
         fieldwriter.start_field(fieldname, schema[fieldname])
-        postwriter = fieldwriter._postwriter
-        by_block = type(postwriter) is W3PostingsWriter and not postwriter._byteids
         length = _lengths(lengths, fieldname)
         for (_, text), docnums, weights, values in terms:
             fieldwriter.start_term(text)
-            if by_block:
-                _add_blocks(postwriter, docnums, weights, values, length)
-            else:
-                for docnum, weight, value in zip(docnums, weights, values):
-                    fieldwriter.add(docnum, weight, b"" if value is None else value, length(docnum))
+            _add_blocks(fieldwriter._postwriter, docnums, weights, values, length)
             fieldwriter.finish_term()
         fieldwriter.finish_field()
 

@@ -31,7 +31,7 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 from whoosh import index as whoosh_index
-from whoosh.codec.whoosh3 import STORED_COLUMN
+from whoosh.codec.whoosh3 import STORED_COLUMN, W3FieldWriter
 from whoosh.filedb import structfile
 from whoosh.filedb.filestore import FileStorage
 from whoosh.writing import SegmentWriter
@@ -136,8 +136,9 @@ _whoosh_flush_segment = SegmentWriter._flush_segment
 
 def _flush_segment(self):
     """``SegmentWriter._flush_segment``, its pool's postings written by term when it is a
-    ``TermPool`` (``termpool.write_postings``: the same bytes)."""
-    if not isinstance(self.pool, TermPool):
+    ``TermPool`` and the codec Whoosh 3's (``termpool.write_postings``: the same bytes);
+    otherwise Whoosh's, which reads a ``TermPool``'s postings one by one."""
+    if not (isinstance(self.pool, TermPool) and isinstance(self.fieldwriter, W3FieldWriter)):
         return _whoosh_flush_segment(self)
     self.perdocwriter.close()
     lengths = self.per_document_reader() if self.codec.length_stats else None
