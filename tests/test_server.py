@@ -185,3 +185,70 @@ def test_a_stop_while_the_workers_start_stops_them_all(tmp_path):
             proc.kill()
             proc.wait()
         proc.stdout.close()
+
+
+SLOW_APP = (
+    "import os, sys, time\n"
+    "from flask import Flask, jsonify\n"
+    "from web import server\n"
+    "def make_app():\n"
+    "    app = Flask('slow')\n"
+    "    @app.get('/slow')\n"
+    "    def slow():  # sleeping lets the GIL go, as a process busy with one request would not\n"
+    "        started = time.time()\n"
+    "        time.sleep(0.6)\n"
+    "        return jsonify(pid=os.getpid(), started=started, ended=time.time())\n"
+    "    return app\n"
+    "sock = server.bind('127.0.0.1', 0)\n"
+    "print(sock.getsockname()[1], flush=True)\n"
+    "server.serve(make_app, '127.0.0.1', 0, workers=2, sock=sock)\n"
+)
+
+
+@contextlib.contextmanager
+def _slow_server():
+    """Two workers of an app whose /slow answers in 0.6 s: its port."""
+    proc = subprocess.Popen([sys.executable, "-c", SLOW_APP], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(proc.stdout.readline())
+        deadline = time.time() + 30
+        while time.time() < deadline and len(_children(proc.pid)) < 2:
+            time.sleep(0.1)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        proc.stdout.close()
+
+
+def test_a_worker_takes_one_request_at_a_time():
+    """Four requests at once on two workers: each worker answers two, one after the other,
+    instead of one worker taking all four while the other idles (a busy worker's accepting
+    thread gets the GIL whenever the request's thread lets it go)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with _slow_server() as port:
+        assert _get(port, "/slow")[0] == 200  # both workers are up (the first request is answered)
+        with ThreadPoolExecutor(4) as pool:
+            answers = [a for s, a in pool.map(lambda _: _get(port, "/slow"), range(4))]
+    by_worker: dict[int, list] = {}
+    for a in answers:
+        by_worker.setdefault(a["pid"], []).append((a["started"], a["ended"]))
+    assert sorted(len(spans) for spans in by_worker.values()) == [2, 2]
+    for spans in by_worker.values():
+        (_, first_end), (second_start, _) = sorted(spans)
+        assert second_start >= first_end  # never two at once in one worker
+
+
+def test_a_connection_that_sends_nothing_holds_no_worker_for_long():
+    """Silent connections (a client that connects and waits, or a slow-loris) count as a
+    worker's work for a moment only: the requests behind them are still answered."""
+    with _slow_server() as port:
+        silent = [socket.create_connection(("127.0.0.1", port)) for _ in range(4)]
+        try:
+            started = time.time()
+            assert _get(port, "/slow")[0] == 200
+            assert time.time() - started < 5  # waitress would wait 120 s for the silent ones
+        finally:
+            for s in silent:
+                s.close()

@@ -8,12 +8,14 @@ reindex is seen by all, and the generation's memory-mapped arrays are shared thr
 page cache. The parent only watches: a worker that dies is started again; SIGTERM or
 SIGINT stops them all; a parent killed with -9 takes them with it (PR_SET_PDEATHSIG).
 
-With several workers, every response ends its connection (``Connection: close``, as
-gunicorn's sync workers do): each request is then a new connection, which the worker that is
-free takes first (a busy one's accepting thread waits for the GIL). A kept-alive connection
-stays with the worker that accepted it, and the kernel does not spread them evenly: 4
-keep-alive clients all landed on one worker in one run of ``tools/load.py`` out of 4, and
-3 on one in two more, while the other worker idled.
+With several workers, a worker takes one request at a time, as gunicorn's sync workers do:
+every response ends its connection (``Connection: close``), and a worker accepts a new
+connection only when it has none in hand (``_take_when_free``), so a connection waits in the
+kernel's queue for the first worker that is free instead of behind another's request. A
+kept-alive connection stays with the worker that accepted it, and the kernel does not spread
+them evenly: 4 keep-alive clients all landed on one worker in one run of ``tools/load.py``
+out of 4, and 3 on one in two more, while the other worker idled. A client that connects and
+then sends nothing holds a worker back for ``FRESH_SECONDS`` at most.
 
 Waitress rather than gunicorn: the request limits (``WAITRESS_LIMITS``: its 256 KB header
 bound, its own 431/413) are waitress's, and issue 13's tests hold the server to them.
@@ -40,6 +42,7 @@ __all__ = ["serve", "bind"]
 THREADS = 8  # per process: requests wait on the GIL, not on each other's I/O
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 RESPAWN_PAUSE = 1.0  # seconds before starting again a worker that died (no busy loop)
+FRESH_SECONDS = 0.25  # a connection without a whole request yet counts as work for this long
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -71,7 +74,31 @@ def _waitress(app: Flask, one_request: bool = False, **where) -> None:
     server = create_server(app, threads=THREADS, ident="vnsearch", **where, **WAITRESS_LIMITS)
     if one_request:
         server.channel_class = _one_request_channel()
+        _take_when_free(server)
     server.run()
+
+
+def _take_when_free(server) -> None:
+    """Make `server` accept a connection only when none it accepted is in hand: a request
+    being answered, or a connection younger than ``FRESH_SECONDS`` whose request has not
+    all come (it is about to be one). Waitress asks ``readable()`` before every wait on its
+    sockets, and again when a response is done (its task wakes the loop)."""
+    from waitress.channel import HTTPChannel
+
+    listening = server.readable
+
+    def in_hand(channel: HTTPChannel, now: float) -> bool:
+        if channel.requests:  # received, queued or being answered
+            return True
+        answered = channel.close_when_flushed or channel.will_close
+        return not answered and now - channel.creation_time < FRESH_SECONDS
+
+    def readable() -> bool:
+        now = time.time()  # waitress's clock for creation_time
+        channels = [c for c in list(server._map.values()) if isinstance(c, HTTPChannel)]
+        return listening() and not any(in_hand(c, now) for c in channels)
+
+    server.readable = readable
 
 
 def _one_request_channel():
