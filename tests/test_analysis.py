@@ -91,6 +91,28 @@ def test_compound_words_are_pyvis_own_segmentation():
         assert ours == ViTokenizer.tokenize(text).split(), paragraph[:120]
 
 
+def test_crf_features_are_pyvis_less_the_false_ones():
+    """The features the CRF is given are pyvi's own, in pyvi's order, less those whose value
+    is False (they add 0 to every label's score): the labels come out the same."""
+    from pyvi.ViTokenizer import ViTokenizer
+
+    from search.analysis import _PYVI_UNITS, _features
+    from search.text import canonical_tones
+
+    tagger = ViTokenizer.model.tagger_
+    paragraphs = _paragraphs() + ["UBND TP.HCM họp 12 lần năm 2024 VỚI Sở Y tế", "Hà Nội"]
+    left_out = 0
+    for paragraph in paragraphs:
+        units = [m.group() for m in _PYVI_UNITS.finditer(canonical_tones(paragraph))]
+        pyvis = ViTokenizer.sent2features(units, False)
+        ours = _features(units, ViTokenizer)
+        expected = [{k: v for k, v in f.items() if v is not False} for f in pyvis]
+        assert [list(f.items()) for f in ours] == [list(f.items()) for f in expected], paragraph[:120]
+        assert tagger.tag(ours) == tagger.tag(pyvis), paragraph[:120]
+        left_out += sum(map(len, pyvis)) - sum(map(len, ours))
+    assert left_out > 0
+
+
 def _real_texts(count: int = 200) -> list[str]:
     import gzip
     import itertools
