@@ -23,13 +23,17 @@ length normalisation, then weighted and summed (BM25F-style) with the settings o
 
 from __future__ import annotations
 
+import io
+import pickle
+import struct
 import threading
+import zlib
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, _lenfield
 from whoosh.util.numeric import byte_to_length
 
 from ..lexicon import is_word
@@ -234,36 +238,46 @@ class IndexArrays:
 def _blocks(reader, field: str, term: str, wanted: np.ndarray | None = None):
     """(document numbers, weights, values) of each block of `term`'s postings in `field`, in
     one segment; with `wanted` (sorted document numbers of the segment), only the blocks
-    that may hold one of them are read.
+    that may hold one of them are decoded.
 
     Whoosh==2.7.4 keeps a term's postings in blocks of delta-coded ids, weights and values
-    (W3LeafMatcher; it never inlines them in the term info); decoding a whole block with
-    numpy avoids a Python step per posting (private API of the pinned version; tests compare
-    with Whoosh's own reading). Weights are None (all 1.0), one float for all, or one per
-    posting."""
+    (W3LeafMatcher; it never inlines them in the term info). Each block is its length (a
+    signed 4-byte int, negative for the last), a pickled info tuple (count, max id, max
+    weight, compression, min and max length) and its pickled, maybe zlib-compressed
+    ``(ids, weights, values)``. The term's blocks are read at once (its extent in the
+    postings file) and taken apart here: Whoosh's matcher reads a block's header in some
+    twenty small reads through the segment's file, and decoding a block with numpy avoids
+    a Python step per posting (private API of the pinned version; tests compare with
+    Whoosh's own reading). Weights are None (all 1.0), one float for all, or one per posting."""
     if (field, term) not in reader:
         return
     m = reader.postings(field, term)
     while not hasattr(m, "_read_data"):
         m = m.child  # deletions wrap it; `IndexArrays.live` masks them instead
-    at = 0
-    while m.is_active():
+    length = m._length  # read from the term info, it is a 1-tuple (Whoosh's unpack_int)
+    extent = m._postfile.get(m._startoffset, length[0] if isinstance(length, tuple) else length)
+    headers = io.BytesIO(extent)
+    byteids, at, pos, last = m._byteids, 0, len(WHOOSH3_HEADER_MAGIC), False
+    while not last:
+        (length,) = _BLOCK_LENGTH.unpack_from(extent, pos)
+        last, end = length < 0, pos + _BLOCK_LENGTH.size + abs(length)
+        headers.seek(pos + _BLOCK_LENGTH.size)
+        _, max_id, _, compression, _, _ = pickle.load(headers)
+        pos, start = end, headers.tell()
         if wanted is not None:
             if at >= len(wanted):
                 return
-            if m.block_max_id() < wanted[at]:  # a block before the next wanted document: not read
-                m._next_block()
+            if max_id < wanted[at]:  # a block before the next wanted document: not decoded
                 continue
-        m._read_data()
-        deltas = m._data[0]
-        if m._byteids:  # small ids: stored as they are, in bytes
+        data = extent[start:end]
+        deltas, weights, values = pickle.loads(zlib.decompress(data) if compression else data)
+        if byteids:  # small ids: stored as they are, in bytes
             ids = np.frombuffer(deltas, dtype=np.uint8).astype(np.int64)
         else:
             ids = np.cumsum(np.asarray(deltas, dtype=np.int64))
-        yield ids, m._data[1], m._data[2]
+        yield ids, weights, values
         if wanted is not None:
             at = int(np.searchsorted(wanted, ids[-1], side="right"))
-        m._next_block()
 
 
 def _positions(reader, field: str, term: str, docs: np.ndarray) -> dict[int, list[int]]:
@@ -277,6 +291,7 @@ def _positions(reader, field: str, term: str, docs: np.ndarray) -> dict[int, lis
     return out
 
 
+_BLOCK_LENGTH = struct.Struct("!i")  # Whoosh's StructFile.read_int
 _BYTE_TO_LENGTH = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
 
 
