@@ -365,3 +365,60 @@ def test_facet_masks_are_the_documents_with_one_of_the_values(real_index, count)
         values = rng.sample(known, min(count, len(known))) + (["không có giá trị này"] if count else [])
         want = np.array([known[c] in values for c in codes.tolist()], dtype=bool)
         assert facet_mask(ix, facet, values).tolist() == want.tolist(), (facet, count)
+
+
+def _arrays_bytes(folder) -> dict[str, bytes]:
+    return {f.name: f.read_bytes() for f in sorted(folder.glob("arrays*"))}
+
+
+def test_the_arrays_read_in_two_processes_are_those_read_in_one(tmp_path, monkeypatch):
+    """A build with several workers reads the first half of the common terms and phrases in
+    a forked process: the arrays are byte for byte those one process writes."""
+    from search.backends import columns
+    from search.backends.whoosh import WhooshBuild
+    from search.store import Store
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    seeds = sorted(SEEDS.glob("*.txt"))
+    for i in range(130):
+        (corpus / f"{i:03d}.txt").write_text(seeds[i % 5].read_text(encoding="utf-8") + f"\nBản {i}", encoding="utf-8")
+    parts = []
+    in_two = columns._read_in_two
+    monkeypatch.setattr(columns, "_read_in_two", lambda *a: parts.extend(in_two(*a)) or parts)
+    reindex(corpus, tmp_path / "i", full=True, workers=2)
+    assert len(parts) == 2 and all(part["read"] for part in parts)  # both processes read some
+    folder = tmp_path / "i" / Store(tmp_path / "i").current()["generation"]
+    two = _arrays_bytes(folder)
+    build = WhooshBuild.__new__(WhooshBuild)
+    build.folder, build.workers = folder, 1
+    build._write_arrays()  # again, in this process alone
+    assert _arrays_bytes(folder) == two and len(two) > 20
+    assert not list(folder.glob("*.tmp"))
+
+
+def test_a_failure_of_the_process_reading_half_the_arrays_is_raised(two_segment_index, tmp_path):
+    import contextlib
+    import errno
+    import os
+
+    from search.backends import columns
+
+    units, costs = [("term", "body_fold", "tinh")] * 2, [1, 1]
+
+    @contextlib.contextmanager
+    def full_disk():
+        raise OSError(errno.ENOSPC, "No space left on device")
+        yield
+
+    with pytest.raises(OSError) as failed:
+        columns._read_in_two(tmp_path, two_segment_index, full_disk, units, costs, 10**9)
+    assert failed.value.errno == errno.ENOSPC  # still a full disk, which the build reports as such
+
+    @contextlib.contextmanager
+    def killed():
+        os._exit(3)
+        yield
+
+    with pytest.raises(RuntimeError, match=r"the process reading the first half died \(exit code 3\)"):
+        columns._read_in_two(tmp_path, two_segment_index, killed, units, costs, 10**9)

@@ -212,14 +212,17 @@ def _meta(folder: Path) -> dict[str, Any] | None:
 
 
 def write(folder: Path, arrays, reader, vocabulary_field: str,
-          stored: Callable[[int], dict[str, Any]]) -> dict[str, Any]:
+          stored: Callable[[int], dict[str, Any]], reopen: Callable[[], Any] | None = None) -> dict[str, Any]:
     """Write the arrays of the committed generation in `folder`.
 
     `arrays` is a ``ranking.IndexArrays`` opened on it the slow way (from Whoosh's columns),
     `reader` its Whoosh reader (for the terms and their document frequencies),
     `vocabulary_field` the stream whose words "did you mean" suggests, `stored` gives a
-    document's stored fields (Whoosh's, by document number). Files that
-    an incremental run hard-linked from the live generation are unlinked first: writing
+    document's stored fields (Whoosh's, by document number). With `reopen` (a context
+    manager that opens another ``IndexArrays`` on the generation, with its own files), a
+    forked process reads the first half of the postings and phrases while this one reads
+    the second (``_read_in_two``): they are nine tenths of the time. Files that an
+    incremental run hard-linked from the live generation are unlinked first: writing
     through the link would change the live generation too."""
     for old in [*folder.glob(PREFIX + "*"), folder / ARRAYS]:
         old.unlink(missing_ok=True)
@@ -237,60 +240,52 @@ def write(folder: Path, arrays, reader, vocabulary_field: str,
     for name in streams:
         save(f"length-{name}", arrays.lengths(name))
     threshold = hot_threshold(arrays.n)
-    hot: dict[str, list[str]] = {}
+    # What is read, in the order it is written: every common term of each stream, then the
+    # phrases the query language adds; each with its cost (the postings it reads).
+    units: list[tuple[str, str, str | list[str]]] = []
+    costs: list[int] = []
     vocabulary_terms: list[tuple[bytes, int]] = []  # for "did you mean"
+    phrase_streams = [(stream(f, k), k == "folded") for f in TEXT_FIELDS for k in ("accented", "folded")]
+    frequencies: dict[str, dict[str, int]] = {}  # of the phrases' streams
     for name in streams:
         terms = document_frequencies(reader, name)
-        hot[name] = [reader.schema[name].from_bytes(term) for term, df in terms if df >= threshold]
+        to_text = reader.schema[name].from_bytes
+        hot = [(to_text(term), df) for term, df in terms if df >= threshold]
+        units += [("term", name, term) for term, _ in hot]
+        costs += [df for _, df in hot]
         if name == vocabulary_field:
             vocabulary_terms = terms
-    # Raw values appended term after term, then given their .npy header: memory stays that
-    # of one term whatever the corpus. (Counts come from the postings read: Whoosh's
-    # document frequency can count one more after a run was killed mid-way.)
-    table: dict[str, dict[str, list[int]]] = {}
-    found: dict[str, dict[str, list[int]]] = {}
-    raw = {kind: open(folder / f"{PREFIX}postings-{kind}.tmp", "wb") for kind in ("ids", "impact")}
-    at = 0
-    dense: dict[str, list[str]] = {}
+        if any(name == phrase_stream for phrase_stream, _ in phrase_streams):
+            frequencies[name] = {to_text(term): df for term, df in terms}
+    for name, folded in phrase_streams:
+        for words in phrases():
+            form = [fold(w) for w in words] if folded else words
+            units.append(("phrase", name, form))
+            costs.append(sum(frequencies[name].get(w, 0) for w in form))
     dense_df = dense_threshold(arrays.n)
-
-    def append(ids: np.ndarray, impact: np.ndarray) -> list[int]:
-        nonlocal at
-        raw["ids"].write(np.ascontiguousarray(ids, dtype="<i4").tobytes())
-        raw["impact"].write(np.ascontiguousarray(impact, dtype="<f4").tobytes())
-        at += len(ids)
-        return [at - len(ids), len(ids)]
-
-    try:
-        with open(folder / f"{PREFIX}dense.tmp", "wb") as rows:
-            for name, terms in hot.items():
-                table[name], dense[name] = {}, []
-                for term in terms:
-                    ids, tf = arrays.read_postings(name, term)
-                    impact = arrays.impact(name, ids, tf)
-                    table[name][term] = append(ids, impact)
-                    if len(ids) >= dense_df:
-                        row = np.zeros(arrays.n, dtype="<f4")
-                        row[ids] = impact
-                        rows.write(row.tobytes())
-                        dense[name].append(term)
-        for name, folded in ((stream(f, k), k == "folded") for f in TEXT_FIELDS for k in ("accented", "folded")):
-            found[name] = {}
-            for words in phrases():
-                form = [fold(w) for w in words] if folded else words
-                docs = arrays.find_phrase(name, form)
-                found[name][" ".join(form)] = append(docs, np.ones(len(docs), dtype=np.float32))
-    finally:
-        for f in raw.values():
-            f.close()
+    parts = _read_in_two(folder, arrays, reopen, units, costs, dense_df) if reopen else \
+        [_read_units(folder, arrays, units, dense_df, "all")]
+    # Each part's raw values, one part after the other, given their .npy header: memory
+    # stays that of one term whatever the corpus.
+    table: dict[str, dict[str, list[int]]] = {name: {} for name in streams}
+    found: dict[str, dict[str, list[int]]] = {name: {} for name, _ in phrase_streams}
+    dense: dict[str, list[str]] = {name: [] for name in streams}
+    at = 0
+    for (kind, name, key), (count, is_dense) in zip(units, (r for part in parts for r in part["read"])):
+        (table if kind == "term" else found)[name][key if kind == "term" else " ".join(key)] = [at, count]
+        at += count
+        if is_dense:
+            dense[name].append(key)
     rows = sum(len(terms) for terms in dense.values())
     for kind, dtype, shape in (("postings-ids", "<i4", (at,)), ("postings-impact", "<f4", (at,)),
                                ("dense", "<f4", (rows, arrays.n))):
-        tmp = folder / f"{PREFIX}{kind}.tmp"
-        with open(folder / f"{PREFIX}{kind}.npy", "wb") as out, open(tmp, "rb") as f:
+        with open(folder / f"{PREFIX}{kind}.npy", "wb") as out:
             np.lib.format.write_array_header_1_0(out, {"descr": dtype, "fortran_order": False, "shape": shape})
-            shutil.copyfileobj(f, out, 1 << 20)
-        tmp.unlink()
+            for part in parts:
+                tmp = Path(part[kind])
+                with open(tmp, "rb") as f:
+                    shutil.copyfileobj(f, out, 1 << 20)
+                tmp.unlink()
     vocabulary = _write_vocabulary(save, reader.schema[vocabulary_field].from_bytes, vocabulary_terms)
     _write_stored(folder, save, arrays.n, stored)
     vocabulary["field"] = vocabulary_field
@@ -302,6 +297,83 @@ def write(folder: Path, arrays, reader, vocabulary_field: str,
             "phrases": found, "vocabulary": vocabulary}
     (folder / ARRAYS).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     return meta
+
+
+def _read_units(folder: Path, arrays, units: list, dense_df: int, part: str) -> dict[str, Any]:
+    """Read `units` (common terms and phrases) in order, appending their documents and
+    impacts (and each very common term's dense row) to this part's raw files: where those
+    are, and (count, has a dense row) per unit."""
+    paths = {kind: str(folder / f"{PREFIX}{kind}.{part}.tmp") for kind in ("postings-ids", "postings-impact", "dense")}
+    read = []
+    with open(paths["postings-ids"], "wb") as ids_out, open(paths["postings-impact"], "wb") as impact_out, \
+            open(paths["dense"], "wb") as rows:
+        for kind, name, key in units:
+            if kind == "term":
+                ids, tf = arrays.read_postings(name, key)
+                impact = arrays.impact(name, ids, tf)
+            else:
+                ids = arrays.find_phrase(name, key)
+                impact = np.ones(len(ids), dtype=np.float32)
+            ids_out.write(np.ascontiguousarray(ids, dtype="<i4").tobytes())
+            impact_out.write(np.ascontiguousarray(impact, dtype="<f4").tobytes())
+            is_dense = kind == "term" and len(ids) >= dense_df
+            if is_dense:
+                row = np.zeros(arrays.n, dtype="<f4")
+                row[ids] = impact
+                rows.write(row.tobytes())
+            read.append((len(ids), is_dense))
+    return {**paths, "read": read}
+
+
+def _read_in_two(folder: Path, arrays, reopen: Callable[[], Any], units: list, costs: list[int],
+                 dense_df: int) -> list[dict[str, Any]]:
+    """`_read_units` for the first half of `units` (by cost) in a forked process, with its
+    own ``IndexArrays`` (`reopen`: forked file objects share their position), and for the
+    second half here, at the same time: the parts, in order. A failure in the child is
+    raised here (an OSError as one, so a full disk is still reported as such)."""
+    import multiprocessing
+
+    from ..store import die_with_parent
+
+    total, split = sum(costs), 0
+    for split, cost in enumerate(np.cumsum(costs, dtype=np.int64).tolist()):
+        if 2 * cost >= total:
+            break
+    first, second = units[:split + 1], units[split + 1:]
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    parent = os.getpid()
+
+    def child() -> None:
+        die_with_parent(parent)
+        try:
+            with reopen() as own:
+                send.send(("ok", _read_units(folder, own, first, dense_df, "a")))
+        except BaseException as e:  # noqa: BLE001 - reported to the parent, which raises it
+            send.send(("error", getattr(e, "errno", None), f"{type(e).__name__}: {e}"))
+
+    process = context.Process(target=child, name="vnsearch-arrays", daemon=True)
+    process.start()
+    send.close()  # the child's end: when it dies, recv() sees the pipe closed
+    try:
+        mine = _read_units(folder, arrays, second, dense_df, "b")
+        try:
+            answer = receive.recv()
+        except EOFError:
+            process.join()
+            answer = ("error", None, f"the process reading the first half died (exit code {process.exitcode})")
+    except BaseException:
+        process.terminate()
+        raise
+    finally:
+        process.join()
+        receive.close()
+    if answer[0] != "ok":
+        _, errno, message = answer
+        if errno is not None:
+            raise OSError(errno, message)
+        raise RuntimeError(f"writing the index's arrays: {message}")
+    return [answer[1], mine]
 
 
 def document_frequencies(reader, field: str) -> list[tuple[bytes, int]]:
