@@ -266,7 +266,8 @@ def write(folder: Path, arrays, reader, vocabulary_field: str,
     parts = _read_in_two(folder, arrays, reopen, units, costs, dense_df) if reopen else \
         [_read_units(folder, arrays, units, dense_df, "all")]
     # Each part's raw values, one part after the other, given their .npy header: memory
-    # stays that of one term whatever the corpus.
+    # stays that of one term whatever the corpus. (Counts come from the postings read:
+    # Whoosh's document frequency can count one more after a run was killed mid-way.)
     table: dict[str, dict[str, list[int]]] = {name: {} for name in streams}
     found: dict[str, dict[str, list[int]]] = {name: {} for name, _ in phrase_streams}
     dense: dict[str, list[str]] = {name: [] for name in streams}
