@@ -422,3 +422,59 @@ def test_a_failure_of_the_process_reading_half_the_arrays_is_raised(two_segment_
 
     with pytest.raises(RuntimeError, match=r"the process reading the first half died \(exit code 3\)"):
         columns._read_in_two(tmp_path, two_segment_index, killed, units, costs, 10**9)
+
+
+def _first_block_protocol(reader, field: str, term: str) -> int:
+    """The pickle protocol of the first postings block of `term` (Whoosh 3's layout)."""
+    import pickle
+    import struct
+    import zlib
+    from io import BytesIO
+
+    m = reader.postings(field, term)
+    while not hasattr(m, "_read_data"):
+        m = m.child
+    length = m._length[0] if isinstance(m._length, tuple) else m._length
+    extent = m._postfile.get(m._startoffset, length)
+    (size,) = struct.unpack_from("!i", extent, 4)
+    headers = BytesIO(extent)
+    headers.seek(8)
+    compression = pickle.load(headers)[3]
+    data = extent[headers.tell():8 + abs(size)]
+    return (zlib.decompress(data) if compression else data)[1]
+
+
+def test_postings_blocks_are_pickled_at_protocol_3_and_older_ones_still_read(tmp_path, monkeypatch):
+    """Blocks are written at pickle protocol 3 (bytes as bytes); an index whose blocks
+    Whoosh pickled at its protocol 2 (built before) reads the same postings."""
+    from whoosh import compat
+    from whoosh.codec import whoosh3
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    seeds = sorted(SEEDS.glob("*.txt"))
+    for i in range(70):
+        (corpus / f"{i:03d}.txt").write_text(seeds[i % 5].read_text(encoding="utf-8") + f"\nBản {i}", encoding="utf-8")
+    reindex(corpus, tmp_path / "new", full=True, workers=1)
+    monkeypatch.setattr(whoosh3, "dumps", compat.dumps)  # Whoosh's own: protocol 2
+    reindex(corpus, tmp_path / "old", full=True, workers=1)
+    monkeypatch.undo()
+    read = {}
+    for name, protocol in (("new", 3), ("old", 2)):
+        backend = open_backend(str(tmp_path / name))
+        try:
+            ix = backend.arrays
+            reader = ix.leaves[0][0]
+            assert _first_block_protocol(reader, "body_fold", "tinh") == protocol
+            read[name] = []
+            for field, term in (("body_fold", "tinh"), ("body", "uỷ"), ("title_fold", "tinh"), ("body_word", "bí_thư")):
+                expected = [(offset + d, w, v) for r, offset in ix.leaves if (field, term) in r
+                            for (d, w), (_, v) in zip(r.postings(field, term).items_as("weight"),
+                                                      r.postings(field, term).all_items())]  # Whoosh's reading
+                ids, tf = ix.read_postings(field, term)
+                assert ids.tolist() == [d for d, _, _ in expected] and len(ids) > 10, (name, field, term)
+                assert tf.tolist() == [w for _, w, _ in expected]
+                read[name].append(expected)
+        finally:
+            backend.close()
+    assert read["new"] == read["old"]

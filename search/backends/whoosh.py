@@ -17,6 +17,7 @@ import gc
 import importlib
 import io
 import os
+import pickle
 import shutil
 import sys
 import threading
@@ -31,6 +32,7 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 from whoosh import index as whoosh_index
+from whoosh.codec import whoosh3
 from whoosh.codec.whoosh3 import STORED_COLUMN, W3FieldWriter
 from whoosh.filedb import structfile
 from whoosh.filedb.filestore import FileStorage
@@ -149,6 +151,20 @@ def _flush_segment(self):
 
 
 SegmentWriter._flush_segment = _flush_segment
+
+
+def _dumps(obj, protocol=None) -> bytes:
+    """Whoosh 3's pickles of its postings blocks, at pickle protocol 3 instead of 2.
+
+    At protocol 2, Python pickles each posting's positions (bytes) as a call that encodes
+    them from a latin-1 string: 10 times the time of protocol 3 to write and to read a
+    block of 128 postings, and twice the bytes before compression (1.7 times after).
+    ``pickle.loads`` reads either, so Whoosh's own reader, ``ranking._blocks`` and the
+    segments of older builds are unchanged."""
+    return pickle.dumps(obj, 3)
+
+
+whoosh3.dumps = _dumps
 
 MORPH_EN = "whoosh.lang.morph_en"
 
