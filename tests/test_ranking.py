@@ -426,22 +426,13 @@ def test_a_failure_of_the_process_reading_half_the_arrays_is_raised(two_segment_
 
 def _first_block_protocol(reader, field: str, term: str) -> int:
     """The pickle protocol of the first postings block of `term` (Whoosh 3's layout)."""
-    import pickle
-    import struct
-    import zlib
-    from io import BytesIO
+    from search.backends.ranking import _raw_blocks
 
     m = reader.postings(field, term)
     while not hasattr(m, "_read_data"):
         m = m.child
-    length = m._length[0] if isinstance(m._length, tuple) else m._length
-    extent = m._postfile.get(m._startoffset, length)
-    (size,) = struct.unpack_from("!i", extent, 4)
-    headers = BytesIO(extent)
-    headers.seek(8)
-    compression = pickle.load(headers)[3]
-    data = extent[headers.tell():8 + abs(size)]
-    return (zlib.decompress(data) if compression else data)[1]
+    _, data = next(_raw_blocks(m))
+    return data()[1]  # after the PROTO opcode
 
 
 def test_postings_blocks_are_pickled_at_protocol_3_and_older_ones_still_read(tmp_path, monkeypatch):

@@ -95,8 +95,8 @@ def _take_when_free(server) -> None:
 
     def readable() -> bool:
         now = time.time()  # waitress's clock for creation_time
-        channels = [c for c in list(server._map.values()) if isinstance(c, HTTPChannel)]
-        return listening() and not any(in_hand(c, now) for c in channels)
+        return listening() and not any(in_hand(c, now) for c in list(server._map.values())
+                                       if isinstance(c, HTTPChannel))
 
     server.readable = readable
 

@@ -336,11 +336,8 @@ def _read_in_two(folder: Path, arrays, reopen: Callable[[], Any], units: list, c
 
     from ..store import die_with_parent
 
-    total, split = sum(costs), 0
-    for split, cost in enumerate(np.cumsum(costs, dtype=np.int64).tolist()):
-        if 2 * cost >= total:
-            break
-    first, second = units[:split + 1], units[split + 1:]
+    half = int(np.searchsorted(np.cumsum(costs, dtype=np.int64), sum(costs) / 2)) + 1
+    first, second = units[:half], units[half:]
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
     parent = os.getpid()

@@ -254,30 +254,37 @@ def _blocks(reader, field: str, term: str, wanted: np.ndarray | None = None):
     m = reader.postings(field, term)
     while not hasattr(m, "_read_data"):
         m = m.child  # deletions wrap it; `IndexArrays.live` masks them instead
-    length = m._length  # read from the term info, it is a 1-tuple (Whoosh's unpack_int)
-    extent = m._postfile.get(m._startoffset, length[0] if isinstance(length, tuple) else length)
-    headers = io.BytesIO(extent)
-    byteids, at, pos, last = m._byteids, 0, len(WHOOSH3_HEADER_MAGIC), False
-    while not last:
-        (length,) = _BLOCK_LENGTH.unpack_from(extent, pos)
-        last, end = length < 0, pos + _BLOCK_LENGTH.size + abs(length)
-        headers.seek(pos + _BLOCK_LENGTH.size)
-        _, max_id, _, compression, _, _ = pickle.load(headers)
-        pos, start = end, headers.tell()
+    at = 0
+    for max_id, data in _raw_blocks(m):
         if wanted is not None:
             if at >= len(wanted):
                 return
             if max_id < wanted[at]:  # a block before the next wanted document: not decoded
                 continue
-        data = extent[start:end]
-        deltas, weights, values = pickle.loads(zlib.decompress(data) if compression else data)
-        if byteids:  # small ids: stored as they are, in bytes
+        deltas, weights, values = pickle.loads(data())
+        if m._byteids:  # small ids: stored as they are, in bytes
             ids = np.frombuffer(deltas, dtype=np.uint8).astype(np.int64)
         else:
             ids = np.cumsum(np.asarray(deltas, dtype=np.int64))
         yield ids, weights, values
         if wanted is not None:
             at = int(np.searchsorted(wanted, ids[-1], side="right"))
+
+
+def _raw_blocks(m):
+    """(max id, a function giving the pickled data) of each block of the W3LeafMatcher `m`,
+    from its term's extent read at once; the data is decompressed only when asked for."""
+    length = m._length  # read from the term info, it is a 1-tuple (Whoosh's unpack_int)
+    extent = m._postfile.get(m._startoffset, length[0] if isinstance(length, tuple) else length)
+    headers = io.BytesIO(extent)
+    pos, last = len(WHOOSH3_HEADER_MAGIC), False
+    while not last:
+        (length,) = _BLOCK_LENGTH.unpack_from(extent, pos)
+        last, end = length < 0, pos + _BLOCK_LENGTH.size + abs(length)
+        headers.seek(pos + _BLOCK_LENGTH.size)
+        _, max_id, _, compression, _, _ = pickle.load(headers)
+        start, pos = headers.tell(), end
+        yield max_id, (lambda s=start, e=end, c=compression: zlib.decompress(extent[s:e]) if c else extent[s:e])
 
 
 def _positions(reader, field: str, term: str, docs: np.ndarray) -> dict[int, list[int]]:

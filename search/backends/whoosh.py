@@ -8,7 +8,8 @@ lock belong to ``search/store.py``. No Whoosh object leaves this module.
 Writing: a generation is a Whoosh index; an incremental run hard-links the live one
 (Whoosh never rewrites a segment file), applies the changes and commits; large changes are
 analysed (pyvi included) in worker processes by Whoosh's multiprocessing writer. Every
-writer gathers its postings by term (``termpool.py``) instead of sorting them one by one.
+writer gathers its postings by term (``termpool.py``) instead of sorting them one by one,
+and pickles its postings blocks at protocol 3 (``_dumps``).
 """
 
 from __future__ import annotations
