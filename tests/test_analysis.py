@@ -91,26 +91,45 @@ def test_compound_words_are_pyvis_own_segmentation():
         assert ours == ViTokenizer.tokenize(text).split(), paragraph[:120]
 
 
-def test_crf_features_are_pyvis_less_the_false_ones():
-    """The features the CRF is given are pyvi's own, in pyvi's order, less those whose value
-    is False (they add 0 to every label's score): the labels come out the same."""
+def _crfsuites_labels(paragraphs: list[list[str]]) -> list[list[bool]]:
+    """Whether CRFsuite, given pyvi's own features, labels each unit I_W."""
     from pyvi.ViTokenizer import ViTokenizer
 
-    from search.analysis import _PYVI_UNITS, _features
+    tagger = ViTokenizer.model.tagger_
+    return [[label == "I_W" for label in tagger.tag(ViTokenizer.sent2features(units, False))]
+            for units in paragraphs]
+
+
+ODD_PARAGRAPHS = ["UBND TP.HCM họp 12 lần năm 2024 VỚI Sở Y tế", "Hà Nội", "a : b :: c -> d",
+                  "Tỉnh uỷ Điện Biên", "HĐND tỉnh khoá XIV, kỳ họp thứ 7 (2021-2026)", "1.000.000 đồng ..."]
+
+
+def test_our_tagger_labels_as_crfsuite_does_on_pyvis_features():
+    """analysis._PyviTagger reads pyvi's CRFsuite model and tags without CRFsuite: for every
+    paragraph, tagged one by one and all at once, its labels are CRFsuite's."""
+    from search.analysis import _PYVI_UNITS, _tagger
     from search.text import canonical_tones
 
-    tagger = ViTokenizer.model.tagger_
-    paragraphs = _paragraphs() + ["UBND TP.HCM họp 12 lần năm 2024 VỚI Sở Y tế", "Hà Nội"]
-    left_out = 0
-    for paragraph in paragraphs:
-        units = [m.group() for m in _PYVI_UNITS.finditer(canonical_tones(paragraph))]
-        pyvis = ViTokenizer.sent2features(units, False)
-        ours = _features(units, ViTokenizer)
-        expected = [{k: v for k, v in f.items() if v is not False} for f in pyvis]
-        assert [list(f.items()) for f in ours] == [list(f.items()) for f in expected], paragraph[:120]
-        assert tagger.tag(ours) == tagger.tag(pyvis), paragraph[:120]
-        left_out += sum(map(len, pyvis)) - sum(map(len, ours))
-    assert left_out > 0
+    paragraphs = [[m.group() for m in _PYVI_UNITS.finditer(canonical_tones(p))]
+                  for p in _paragraphs() + ODD_PARAGRAPHS]
+    paragraphs = [units for units in paragraphs if units]
+    expected = _crfsuites_labels(paragraphs)
+    assert _tagger().tag(paragraphs) == expected
+    assert [_tagger().tag([units])[0] for units in paragraphs] == expected
+    assert any(any(labels) for labels in expected) and any(not all(labels[1:]) for labels in expected)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.text(alphabet="aăâđeêioôơuưy àáảãạằắẳẵặTĐHNBQUBND,.:-/()0123456789", min_size=1,
+                        max_size=60), min_size=1, max_size=4))
+def test_our_tagger_labels_as_crfsuite_does_on_any_text(texts):
+    from search.analysis import _PYVI_UNITS, _tagger
+    from search.text import canonical_tones
+
+    paragraphs = [units for t in texts
+                  if (units := [m.group() for m in _PYVI_UNITS.finditer(canonical_tones(nfc(t)))])]
+    if paragraphs:
+        assert _tagger().tag(paragraphs) == _crfsuites_labels(paragraphs)
 
 
 def _real_texts(count: int = 200) -> list[str]:
