@@ -211,6 +211,20 @@ _AFTER_FLAGS = ("+1:word.istitle()", "+1:word.isupper()", "+1:word.bi_gram()", "
 _FEATURE = np.dtype([("type", "<u4"), ("src", "<u4"), ("dst", "<u4"), ("weight", "<f8")])
 
 
+def _isin(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Which of `values` are among the sorted `codes` (negative values never are)."""
+    if not len(codes) or not len(values):
+        return np.zeros(len(values), bool)
+    at = np.minimum(np.searchsorted(codes, values), len(codes) - 1)
+    return (codes[at] == values) & (values >= 0)
+
+
+def _add_where(scores: np.ndarray, flags, weights) -> None:
+    """Add each flag's weights (B_W, I_W) to the units' `scores` where the flag is true."""
+    for flag, w in zip(flags, weights):
+        np.add(scores, w, out=scores, where=flag[:, None])
+
+
 def _cqdb_keys(data: bytes, at: int) -> dict[str, int]:
     """The strings of a CRFsuite string table (a "CQDB" chunk at `at`) → their ids."""
     chunk, _, _, _, _, backward = struct.unpack_from("<4s5I", data, at)
@@ -272,54 +286,85 @@ class _PyviTagger:
         self.row = {w: i for i, w in enumerate(words, 1)}  # row 0: a word the model does not know
         self.own, self.before, self.after = (
             np.array([np.zeros(2)] + [weight(p + w) for w in words]) for p in prefixes)
-        self.bi_grams, self.tri_grams = vi.bi_grams, vi.tri_grams
-        self.bi_first = {g.split(" ", 1)[0] for g in self.bi_grams}  # most units begin none
-        self.tri_first = {g.split(" ", 1)[0] for g in self.tri_grams}
-        self._units: dict[str, tuple] = {}
+        # pyvi's dictionary n-grams as numbers: each syllable in one of them has an id, a pair
+        # of ids x, y is x * k + y, a triple (x * k + y) * k + z (units never hold a space)
+        grams = [g.split(" ") for g in (*vi.bi_grams, *vi.tri_grams)]
+        self.gram_id = {s: i for i, s in enumerate(sorted({s for g in grams for s in g}))}
+        k = self.k = len(self.gram_id)
+        ids = self.gram_id
+        self.bi_codes = np.unique([ids[x] * k + ids[y] for x, y in (g.split(" ") for g in vi.bi_grams
+                                                                      if len(g.split(" ")) == 2)])
+        self.tri_codes = np.unique([(ids[x] * k + ids[y]) * k + ids[z] for x, y, z in
+                                    (g.split(" ") for g in vi.tri_grams if len(g.split(" ")) == 3)])
+        self._forget_units()
 
-    def _unit(self, unit: str) -> tuple[str, int, bool, bool, bool]:
-        """What the features need of a unit: lower case, table row, upper, title, digit."""
+    UNITS_KEPT = 100_000  # units whose features are kept (~15 MB): a text's are nearly all known
+
+    def _forget_units(self) -> None:
+        self._unit_id: dict[str, int] = {}
+        self._unit_features = np.zeros((1024, 5), np.int64)  # row, upper, title, digit, gram id
+
+    def _unit_ids(self, units: list[str]) -> np.ndarray:
+        """Each unit's number in ``_unit_features``, the units not seen yet added to it."""
+        known = self._unit_id
+        if len(known) > self.UNITS_KEPT:
+            self._forget_units()
+            known = self._unit_id
+        ids = [known.get(u, -1) for u in units]
+        if -1 in ids:
+            for at, unit in enumerate(units):
+                if ids[at] == -1:
+                    ids[at] = known.get(unit, -1)
+                    if ids[at] == -1:
+                        ids[at] = known[unit] = self._learn(unit, len(known))
+        return np.array(ids)
+
+    def _learn(self, unit: str, number: int) -> int:
+        if number == len(self._unit_features):
+            self._unit_features = np.concatenate([self._unit_features, np.zeros_like(self._unit_features)])
         low = unit.lower()
-        info = self._units[unit] = (low, self.row.get(low, 0), unit.isupper(), unit.istitle(), unit.isdigit())
-        if len(self._units) > 100_000:  # ~20 MB; units are Zipfian: a text's are nearly all known
-            self._units.clear()
-        return info
+        self._unit_features[number] = (self.row.get(low, 0), unit.isupper(), unit.istitle(), unit.isdigit(),
+                                       self.gram_id.get(low, -1))
+        return number
 
     def scores(self, paragraphs: list[list[str]]) -> np.ndarray:
         """Each unit's score for B_W and I_W, the units of `paragraphs` one after the other."""
-        known, unit = self._units, self._unit
-        low, row, upper, title, digit = zip(*[known.get(u) or unit(u) for p in paragraphs for u in p])
+        ids = self._unit_ids([u for p in paragraphs for u in p])  # first: it may grow the table
+        features = self._unit_features[ids]
+        row, gram = features[:, 0], features[:, 4]
+        upper, title, digit = features[:, 1] == 1, features[:, 2] == 1, features[:, 3] == 1
         ends = np.cumsum([len(p) for p in paragraphs])
-        last = np.zeros(len(low), bool)
+        last = np.zeros(len(row), bool)
         last[ends - 1] = True  # the last unit of its paragraph: no "after" features
         first = np.roll(last, 1)  # the first unit of its paragraph: no "before" features
-        # bi[i]: units i, i + 1 begin a two-syllable word of pyvi's dictionary; tri[i], three.
-        bi_first, bi_grams, tri_first, tri_grams = self.bi_first, self.bi_grams, self.tri_first, self.tri_grams
-        bi = np.array([a in bi_first and f"{a} {b}" in bi_grams for a, b in zip(low, low[1:])] + [False])
-        tri = np.array([a in tri_first and f"{a} {b} {c}" in tri_grams
-                        for a, b, c in zip(low, low[1:], low[2:])] + [False, False])[:len(low)]
-        bi &= ~last  # not across paragraphs
-        tri &= ~last & ~np.roll(last, -1)
-        row, upper, title, digit = np.array(row), np.array(upper), np.array(title), np.array(digit)
+        # bi[i]: units i, i + 1 are a two-syllable word of pyvi's dictionary (in one paragraph);
+        # tri[i]: units i, i + 1, i + 2 a three-syllable one
+        k, known = self.k, gram >= 0
+        pair = np.where(known[:-1] & known[1:] & ~last[:-1], gram[:-1] * k + gram[1:], -1)
+        bi = np.append(_isin(pair, self.bi_codes), False)
+        triple = np.where((pair[:-1] >= 0) & (pair[1:] >= 0), pair[:-1] * k + gram[2:], -1)
+        tri = np.append(_isin(triple, self.tri_codes), [False, False])[:len(row)]
 
-        def before(a, fill=0):
-            return np.where(first, fill, np.roll(a, 1))
+        def before(a: np.ndarray) -> np.ndarray:  # a[i - 1], none (0) for a paragraph's first unit
+            out = np.zeros_like(a)
+            out[1:] = a[:-1]
+            out[first] = 0
+            return out
 
-        def after(a, fill=0):
-            return np.where(last, fill, np.roll(a, -1))
+        def after(a: np.ndarray) -> np.ndarray:  # a[i + 1], none for a paragraph's last unit
+            out = np.zeros_like(a)
+            out[:-1] = a[1:]
+            out[last] = 0
+            return out
 
-        # CRFsuite's sum, in pyvi's order of the features (a false flag adds 0.0)
-        s = self.bias + self.own[row]
-        for flag, w in zip((upper, title, digit), self.own_flags):
-            s = s + flag[:, None] * w
-        s = s + self.before[before(row)]
-        # bi[i - 1] and tri[i - 2] are false where they would reach into another paragraph
-        for flag, w in zip((before(title, False), before(upper, False), np.roll(bi, 1), np.roll(tri, 2)),
-                           self.before_flags):
-            s = s + flag[:, None] * w
-        s = s + self.after[after(row)]
-        for flag, w in zip((after(title, False), after(upper, False), bi, tri), self.after_flags):
-            s = s + flag[:, None] * w
+        # CRFsuite's sum, in pyvi's order of the features: a flag's weight is added only where
+        # it is true (CRFsuite adds 0.0 for a false one), each step one rounding as CRFsuite's
+        s = self.own[row] + self.bias
+        _add_where(s, (upper, title, digit), self.own_flags)
+        s += self.before[before(row)]
+        _add_where(s, (before(title), before(upper), before(bi), before(before(tri))), self.before_flags)
+        s += self.after[after(row)]
+        _add_where(s, (after(title), after(upper), bi, tri), self.after_flags)
         return s
 
     def tag(self, paragraphs: list[list[str]]) -> list[list[bool]]:
