@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import string
 import struct
+from pickle import dumps
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
@@ -28,6 +29,7 @@ import numpy as np
 
 from whoosh.analysis import Analyzer, Filter, Token, Tokenizer
 from whoosh.formats import Positions
+from whoosh.system import pack_uint
 
 from .text import SYLLABLE, accented, canonical_tones, fold, folded
 
@@ -101,13 +103,13 @@ class SyllableAnalyzer(Analyzer):
     def positions(self, value: str) -> dict[str, list[int]]:
         """Each word of `value` (in this form) → its positions, words in order of first use."""
         out: dict[str, list[int]] = {}
-        form = self.form
-        for pos, match in enumerate(SYLLABLE.finditer(value)):
-            word = form(match.group())
-            if word in out:
-                out[word].append(pos)
-            else:
+        get = out.get
+        for pos, word in enumerate(map(self.form, SYLLABLE.findall(value))):
+            at = get(word)
+            if at is None:
                 out[word] = [pos]
+            else:
+                at.append(pos)
         return out
 
 
@@ -123,8 +125,18 @@ class SyllablePositions(Positions):
             yield from super().word_values(value, analyzer, **kwargs)
             return
         boost = self.field_boost
+        once = _ONE_POSITION
         for word, poslist in analyzer.positions(value).items():
-            yield word, len(poslist), float(len(poslist)) * boost, self.encode(poslist)
+            if len(poslist) == 1:  # most words of a text: Whoosh's encoding, its pickle kept
+                pos = poslist[0]  # (a new bytes each time: pickle writes one shared twice otherwise)
+                pickled = once.get(pos) or once.setdefault(pos, dumps(poslist, 2))
+                yield word, 1, 1.0 * boost, _ONE + pickled
+            else:
+                yield word, len(poslist), float(len(poslist)) * boost, self.encode(poslist)
+
+
+_ONE = pack_uint(1)  # Positions.encode([p]) is _ONE + dumps([p], 2)
+_ONE_POSITION: dict[int, bytes] = {}  # position p → dumps([p], 2)
 
 
 class AccentFilter(Filter):
