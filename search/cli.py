@@ -223,12 +223,11 @@ def serve(host: str, port: int, index_dir: Path, backend: str | None, dev: bool,
 
     location = str(backend or index_dir)
     app = create_app({"INDEX_DIR": location})
-    try:
-        app.extensions[EXTENSION].backend  # noqa: B018 - open it now, to say at once what is wrong
+    index = app.extensions[EXTENSION]
+    try:  # open it now, to say at once what is wrong (and for workers to inherit)
+        forkable, warning = getattr(index.backend, "forkable", False), None
     except VnsearchError as e:
-        warning = f"warning: {e} (pages answer 503 until then)"
-    else:
-        warning = None
+        forkable, warning = False, f"warning: {e} (pages answer 503 until then)"
     if dev:
         click.echo(f"vnsearch: http://{host}:{port}/  (index: {location})", err=True)
         if warning:
@@ -236,16 +235,17 @@ def serve(host: str, port: int, index_dir: Path, backend: str | None, dev: bool,
         app.run(host=host, port=port, debug=True)
         return
     sock = None
-    if workers > 1:  # the workers open their own Index after the fork (Whoosh's files are not shared)
-        app.extensions[EXTENSION].close()
+    if workers > 1:
+        if not forkable:  # e.g. a client's connections: one set per process
+            index.close()
         sock = server.bind(host, port)
         port = sock.getsockname()[1]
     click.echo(f"vnsearch: http://{host}:{port}/  (index: {location}, {workers} "
                f"{'process' if workers == 1 else 'processes'})", err=True)
     if warning:
         click.echo(warning, err=True)
-    server.serve((lambda: app) if workers == 1 else (lambda: create_app({"INDEX_DIR": location})),
-                 host, port, workers, sock)
+    # The workers start with this app and its open index; the parent then lets go of its own.
+    server.serve(lambda: app, host, port, workers, sock, forked=index.close)
 
 
 @cli.command()

@@ -69,6 +69,14 @@ def test_two_workers_answer_and_all_see_a_reindex(corpus, tmp_path):
             time.sleep(0.1)
         workers = _children(proc.pid)
         assert len(workers) == 2
+        # Before any request: each worker has the index the parent opened (its maps inherited),
+        # and the parent has let go of it (an old generation's files are not kept after a reindex).
+        first = Store(index).current()["generation"]
+        assert all(f"{first}/arrays-live.npy" in _maps(pid) for pid in workers)
+        deadline = time.time() + 10
+        while time.time() < deadline and f"{first}/arrays-live.npy" in _maps(proc.pid):
+            time.sleep(0.05)
+        assert f"{first}/arrays-live.npy" not in _maps(proc.pid)
         for generation, total in ((Store(index).current()["generation"], 5), (None, 6)):
             if generation is None:  # a reindex while the server runs
                 (corpus / "new.txt").write_text("Bài mới\n\nTỉnh ủy họp về kinh tế.", encoding="utf-8")
@@ -111,8 +119,9 @@ def test_two_workers_answer_and_all_see_a_reindex(corpus, tmp_path):
 def test_workers_option_is_wired_and_checked(monkeypatch, tmp_path):
     calls = {}
 
-    def fake_serve(make_app, host, port, workers, sock):
+    def fake_serve(make_app, host, port, workers, sock, forked):
         calls.update(index=make_app().config["INDEX_DIR"], workers=workers, port=port == sock.getsockname()[1] > 0)
+        forked()
         sock.close()
 
     monkeypatch.setattr("web.server.serve", fake_serve)
@@ -121,6 +130,28 @@ def test_workers_option_is_wired_and_checked(monkeypatch, tmp_path):
     assert calls == {"index": str(tmp_path), "workers": 3, "port": True}  # bound before the fork
     result = CliRunner().invoke(cli, ["serve", "--index", str(tmp_path), "--workers", "0"])
     assert result.exit_code == 2 and "--workers" in result.output and "0 is not in the range x>=1" in result.output
+
+
+@pytest.mark.parametrize("forkable", [True, False])
+def test_the_workers_inherit_the_open_index_only_from_a_forkable_backend(monkeypatch, tmp_path, forkable):
+    """A backend that says it is forkable (the embedded one) stays open for the fork and the
+    parent closes it once the workers run; another (a client's connections) is closed first."""
+    from search.query import Index
+
+    events = []
+    backend = type("Opened", (), {"forkable": True} if forkable else {})()
+    monkeypatch.setattr(Index, "backend", property(lambda self: backend))
+    monkeypatch.setattr(Index, "close", lambda self: events.append("closed"))
+
+    def fake_serve(make_app, host, port, workers, sock, forked):
+        events.append("forked")
+        forked()
+        sock.close()
+
+    monkeypatch.setattr("web.server.serve", fake_serve)
+    result = CliRunner().invoke(cli, ["serve", "--index", str(tmp_path), "--port", "0", "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    assert events == (["forked", "closed"] if forkable else ["closed", "forked", "closed"])
 
 
 @pytest.mark.parametrize("workers", [0, -2])

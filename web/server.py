@@ -2,11 +2,17 @@
 
 One Python process answers one query at a time (the GIL), whatever its threads; with
 ``workers`` > 1 the parent binds the socket and forks that many children, each a waitress
-on the shared socket (the kernel hands each connection to one of them) with its own app and
-its own ``search.Index``: every worker refreshes it per request as one process does, so a
-reindex is seen by all, and the generation's memory-mapped arrays are shared through the
-page cache. The parent only watches: a worker that dies is started again; SIGTERM or
-SIGINT stops them all; a parent killed with -9 takes them with it (PR_SET_PDEATHSIG).
+on the shared socket (the kernel hands each connection to one of them). The children start
+with the app the parent built and, when its backend allows it (the embedded one reads its
+files through maps and ``pread`` only, so no file position is shared), the index it opened:
+a worker answers at once after the fork, and the pages of the parent's objects stay shared
+(the collector is frozen before the fork so that it does not write to them). Once they run,
+the parent lets go of its own copy (``forked``), so that it does not keep an old
+generation's files alive after a reindex. Every worker refreshes its index per request as
+one process does, so a reindex is seen by all, and the generation's memory-mapped arrays are
+shared through the page cache. The parent only watches: a worker that dies is started again
+(opening the index itself); SIGTERM or SIGINT stops them all; a parent killed with -9 takes
+them with it (PR_SET_PDEATHSIG).
 
 With several workers, a worker takes one request at a time, as gunicorn's sync workers do:
 every response ends its connection (``Connection: close``), and a worker accepts a new
@@ -23,6 +29,7 @@ bound, its own 431/413) are waitress's, and issue 13's tests hold the server to 
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import socket
@@ -118,8 +125,9 @@ def _one_request_channel():
 
 
 def serve(make_app: Callable[[], Flask], host: str, port: int, workers: int = 1,
-          sock: socket.socket | None = None) -> None:
-    """Serve the app `make_app` builds on host:port (or on `sock`), with `workers` processes."""
+          sock: socket.socket | None = None, forked: Callable[[], None] | None = None) -> None:
+    """Serve the app `make_app` builds on host:port (or on `sock`), with `workers` processes;
+    `forked` is called in the parent once the first workers have started."""
     if workers < 1:
         raise ValueError(f"workers must be at least 1, not {workers}")
     if workers == 1:
@@ -167,8 +175,12 @@ def serve(make_app: Callable[[], Flask], host: str, port: int, workers: int = 1,
 
     previous = {s: signal.signal(s, stop) for s in STOP_SIGNALS}
     try:
+        gc.freeze()  # what the workers inherit stays shared: their collectors leave it alone
         for number in range(workers):
             start(number)
+        gc.unfreeze()
+        if forked is not None:
+            forked()
         while children:
             try:
                 pid, _ = os.wait()

@@ -120,6 +120,8 @@ class Backend(Protocol):
 
     location: str  # where it was opened from, for messages
     generation: str  # which state of the data it reads
+    # A backend may also set ``forkable = True`` (absent: False): a forked process (a server's
+    # worker) may go on using it open, nothing in it being shared but read-only maps.
 
     def is_current(self) -> bool:
         """Whether the location still serves `generation` (False once a reindex switched)."""

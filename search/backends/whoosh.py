@@ -248,6 +248,9 @@ class WhooshBackend:
     """One open generation: a Whoosh searcher and its arrays."""
 
     name = "whoosh"
+    # Every read goes through a map (the compound segments, the .npy arrays) or os.pread (the
+    # stored fields), never a file position, so server workers forked after the open share it.
+    forkable = True
 
     def __init__(self, store: Store, record: dict, ix, saved: columns.Saved):
         self.store, self.record, self._ix = store, record, ix
