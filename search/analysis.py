@@ -28,7 +28,7 @@ from typing import Iterator
 import numpy as np
 
 from whoosh.analysis import Analyzer, Filter, Token, Tokenizer
-from whoosh.formats import Positions
+from whoosh.formats import Frequency, Positions
 from whoosh.system import pack_uint
 
 from .text import SYLLABLE, accented, canonical_tones, fold, folded
@@ -37,6 +37,7 @@ __all__ = [
     "SyllableTokenizer",
     "SyllableAnalyzer",
     "SyllablePositions",
+    "CompoundFrequency",
     "accented_analyzer",
     "folded_analyzer",
     "compound_analyzer",
@@ -185,6 +186,23 @@ class CompoundTokenizer(Tokenizer):
                 yield t
 
 
+class CompoundFrequency(Frequency):
+    """Whoosh's Frequency format for the compound stream (the same postings, byte for byte),
+    its words counted from :func:`compound_words` of a whole text at once, instead of a
+    Token per word and form through Whoosh's token loop."""
+
+    def word_values(self, value, analyzer, **kwargs):
+        if not isinstance(analyzer, CompoundTokenizer) or not isinstance(value, str) \
+                or not kwargs.get("tokenize", True):
+            return super().word_values(value, analyzer, **kwargs)
+        counts: dict[str, int] = {}
+        get = counts.get
+        for word in compound_words(value):
+            counts[word] = get(word, 0) + 1
+        boost = self.field_boost
+        return ((word, n, float(n) * boost, pack_uint(n)) for word, n in counts.items())
+
+
 def accented_analyzer():
     """Syllables, lower-case, canonical tone style."""
     return SyllableAnalyzer(accented)
@@ -329,7 +347,7 @@ class _PyviTagger:
                     ids[at] = known.get(unit, -1)
                     if ids[at] == -1:
                         ids[at] = known[unit] = self._learn(unit, len(known))
-        return np.array(ids)
+        return np.array(ids, dtype=np.intp)
 
     def _learn(self, unit: str, number: int) -> int:
         if number == len(self._unit_features):
@@ -423,7 +441,9 @@ def _tagger() -> _PyviTagger:
 
 def _words(paragraphs: list[list[str]]) -> list[list[tuple[int, int]]]:
     """pyvi's words of each paragraph of units, as (first, last) unit index pairs."""
-    out = []
+    out: list[list[tuple[int, int]]] = []
+    if not paragraphs:
+        return out
     for units, labels in zip(paragraphs, _tagger().tag(paragraphs)):
         words, first = [], 0
         for i in range(1, len(units)):
@@ -466,8 +486,21 @@ def compound_spans(text: str) -> Iterator[tuple[str, int, int]]:
 
 
 def compound_words(text: str) -> list[str]:
-    """The compound-word stream of `text`: each word accented, then folded when different."""
-    return [t.text for t in CompoundTokenizer()(text)]
+    """The compound-word stream of `text`: each word accented, then folded when different
+    (the words of :func:`compound_spans`, without their offsets)."""
+    canonical = canonical_tones(text)
+    paragraphs = [units for para in canonical.split("\n") if len(units := _PYVI_UNITS.findall(para)) >= 2]
+    out = []
+    for units, words in zip(paragraphs, _words(paragraphs)):
+        low = [u.lower() for u in units]
+        for first, last in words:
+            if last > first:
+                word = "_".join(low[first:last + 1])
+                out.append(word)
+                folded = fold(word)
+                if folded != word:
+                    out.append(folded)
+    return out
 
 
 def query_forms(token: str) -> tuple[str, str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from whoosh.fields import ID, STORED, TEXT, Schema
 
-from .analysis import SyllablePositions, accented_analyzer, compound_analyzer, folded_analyzer
+from .analysis import CompoundFrequency, SyllablePositions, accented_analyzer, compound_analyzer, folded_analyzer
 from .backends import STORED_FIELDS
 from .facets import FACETS
 from .scoring import TEXT_FIELDS, stream
@@ -34,7 +34,7 @@ def build_schema() -> Schema:
         for kind, analyzer in analyzers.items():
             # Positions (phrases) for the syllable streams; compounds only boost.
             field = TEXT(analyzer=analyzer(), stored=kind == "accented", phrase=kind != "compound")
-            if kind != "compound":
-                field.format = SyllablePositions(field_boost=field.format.field_boost)
+            fmt = CompoundFrequency if kind == "compound" else SyllablePositions
+            field.format = fmt(field_boost=field.format.field_boost)
             fields[stream(name, kind)] = field
     return Schema(**fields)

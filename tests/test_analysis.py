@@ -188,3 +188,21 @@ def test_the_classes_older_schemas_name_still_resolve():
         assert cls.__name__ == name
     old = pickle.loads(pickle.dumps(SyllableTokenizer() | unpickler.find_class("search.analysis", "AccentFilter")()))
     assert [t.text for t in old("Tỉnh Ủy")] == ["tỉnh", "uỷ"]
+
+
+def test_the_compound_stream_posts_what_whooshs_frequency_format_posts():
+    """CompoundFrequency counts compound_words at once: the same (word, frequency, weight,
+    value) as Whoosh's Frequency over CompoundTokenizer's tokens, and the schema uses it."""
+    from whoosh.formats import Frequency
+
+    from search.analysis import CompoundFrequency, compound_analyzer
+    from search.schema import build_schema
+
+    texts = _paragraphs() + ["\n".join(_paragraphs()[:30]), "", "Hà Nội\r\nΑΣ ΣΑΣ", *ODD_PARAGRAPHS]
+    for text in texts:
+        ours = sorted(CompoundFrequency(field_boost=2.0).word_values(text, compound_analyzer()))
+        whooshs = sorted(Frequency(field_boost=2.0).word_values(text, compound_analyzer()))
+        assert ours == whooshs, text[:120]
+        spans = [w for word, _, _ in compound_spans(text) for w in dict.fromkeys((word, fold(word)))]
+        assert compound_words(text) == spans
+    assert isinstance(build_schema()["body_word"].format, CompoundFrequency)
