@@ -378,3 +378,29 @@ def test_term(sentence, expected):
 )
 def test_author(closing, expected):
     assert extract(f"Tiêu đề bài viết\nNội dung bài viết.\n{closing}").author.value == expected
+
+
+def test_province_names_are_found_as_the_whole_pattern_finds_them():
+    """places._names (the pattern without its lookbehind, the character before checked by
+    hand) gives exactly the matches of name_pattern().finditer, on real articles and on
+    names glued to words."""
+    import gzip
+    import json
+
+    from search.metadata.places import _names, name_pattern
+    from search.text import nfc
+
+    from .conftest import SEEDS, SHARED
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
+    texts += ["XHà Nội, Hà Nội_1 và _Hà Nội; 1Hà Giang,Hà Giang.TP Hồ Chí Minh", "Bình Định", "xx", ""]
+    real = SHARED / "corpora" / "party_committee_subset.jsonl.gz"
+    if real.exists():
+        with gzip.open(real, "rt", encoding="utf-8") as f:
+            texts += [json.loads(line)["body"] for _, line in zip(range(200), f)]
+    found = 0
+    for text in map(nfc, texts):
+        expected = [(m.span(), m["name"]) for m in name_pattern().finditer(text)]
+        assert [(m.span(), m["name"]) for m in _names(text)] == expected, text[:100]
+        found += len(expected)
+    assert found > 100

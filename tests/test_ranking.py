@@ -196,40 +196,6 @@ def test_segments_are_read_from_the_map_not_copied(two_segment_index):
     assert isinstance(postings.file, MappedFile)
 
 
-def test_a_file_written_keeps_its_position_without_asking_the_os(tmp_path):
-    """Every way Whoosh writes (bytes, a pickle, an array, a memoryview) and seeks moves the
-    tracked position exactly as the file's own; reading what was written gives it back."""
-    import array
-    import os
-
-    from whoosh.filedb.filestore import FileStorage
-
-    from search.backends.whoosh import TrackedWriter
-
-    storage = FileStorage(str(tmp_path))
-    f = storage.create_file("x.bin")
-    assert isinstance(f.file, TrackedWriter)
-    real = f.file._file
-    f.write(b"abc")
-    f.write_varint(300)
-    f.write_int(-7)
-    f.write_pickle({"a": [1, 2, 3]})
-    f.write_array(array.array("I", range(1000)))
-    f.write(memoryview(array.array("H", [1, 2, 3])))
-    assert f.tell() == real.tell()
-    end = f.tell()
-    f.seek(1)
-    f.write(b"Z")
-    assert f.tell() == real.tell() == 2
-    f.seek(0, os.SEEK_END)
-    assert f.tell() == real.tell() == end
-    f.close()
-    data = (tmp_path / "x.bin").read_bytes()
-    assert len(data) == end and data[:3] == b"aZc"
-    with storage.create_file("y.bin", mode="w+b") as other:  # it may read: its own position
-        assert not isinstance(other.file, TrackedWriter)
-
-
 def test_each_thread_reads_a_mapped_file_from_its_own_position():
     import threading
 

@@ -150,17 +150,11 @@ def write_postings(fieldwriter, schema, lengths, pool: TermPool) -> None:
 
 def _lengths(lengths, fieldname: str):
     """docnum → the length ``add_postings`` gives the postings writer (``doc_field_length``,
-    which is None for a document without the field), read once per document."""
+    which is None for a document without the field): every document's read once, up front,
+    and looked up by the list's own ``__getitem__`` (no Python call per posting)."""
     if not lengths:
         return lambda docnum: 0
-    known: dict[int, int | None] = {}
-
-    def length(docnum: int) -> int | None:
-        if docnum not in known:
-            known[docnum] = lengths.doc_field_length(docnum, fieldname)
-        return known[docnum]
-
-    return length
+    return [lengths.doc_field_length(docnum, fieldname) for docnum in range(lengths.doc_count_all())].__getitem__
 
 
 def _add_blocks(postwriter: W3PostingsWriter, docnums, weights, values, length) -> None:

@@ -9,8 +9,7 @@ Writing: a generation is a Whoosh index; an incremental run hard-links the live 
 (Whoosh never rewrites a segment file), applies the changes and commits; large changes are
 analysed (pyvi included) in worker processes by Whoosh's multiprocessing writer. Every
 writer gathers its postings by term (``termpool.py``) instead of sorting them one by one,
-pickles its postings blocks at protocol 3 (``_dumps``), and knows where it is in each file
-it writes without asking the OS (``TrackedWriter``).
+and pickles its postings blocks at protocol 3 (``_dumps``).
 """
 
 from __future__ import annotations
@@ -121,50 +120,6 @@ def _mapped_buffer_file(self, buf, name=None, onclose=None):
 
 structfile.BufferFile.__init__ = _mapped_buffer_file
 
-
-class TrackedWriter:
-    """A file being written that keeps its own position: Whoosh asks ``tell()`` at every term
-    it writes (where its postings start and end, its place in the term table), and a
-    ``BufferedWriter.tell()`` is an ``lseek`` each time (6 % of an analysis worker's time).
-    Everything else is the file's."""
-
-    def __init__(self, file):
-        self._file = file
-        self._pos = file.tell()
-
-    def write(self, data) -> int:
-        self._pos += len(data) if data.__class__ is bytes else memoryview(data).nbytes
-        return self._file.write(data)
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        self._pos = self._file.seek(offset, whence)
-        return self._pos
-
-    def __getattr__(self, name):  # fileno, flush, close, truncate, closed...
-        return getattr(self._file, name)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._file.close()
-
-
-_whoosh_create_file = FileStorage.create_file
-
-
-def _create_tracked_file(self, name, excl=False, mode="wb", **kwargs):
-    """``FileStorage.create_file``, a file only written to (``"wb"``) wrapped in a ``TrackedWriter``."""
-    f = _whoosh_create_file(self, name, excl=excl, mode=mode, **kwargs)
-    if mode == "wb" and isinstance(f.file, io.BufferedWriter):
-        f.file = TrackedWriter(f.file)
-    return f
-
-
-FileStorage.create_file = _create_tracked_file
 
 _segment_writer_init = SegmentWriter.__init__
 
