@@ -125,15 +125,25 @@ class SyllablePositions(Positions):
                 or not kwargs.get("tokenize", True) or kwargs.get("start_pos", 0):
             yield from super().word_values(value, analyzer, **kwargs)
             return
-        boost = self.field_boost
-        once = _ONE_POSITION
+        yield from self._values(value, analyzer)
+
+    def postings(self, value: str, analyzer) -> list[tuple] | None:
+        """What ``FieldType.index`` yields for `value` (the words UTF-8 encoded), as one list;
+        None for an analyzer of another kind (``backends/whoosh.py`` then asks Whoosh)."""
+        if not isinstance(analyzer, SyllableAnalyzer):
+            return None
+        return [(word.encode("utf-8"), n, weight, v) for word, n, weight, v in self._values(value, analyzer)]
+
+    def _values(self, value: str, analyzer) -> list[tuple[str, int, float, bytes]]:
+        boost, once, out = self.field_boost, _ONE_POSITION, []
         for word, poslist in analyzer.positions(value).items():
             if len(poslist) == 1:  # most words of a text: Whoosh's encoding, its pickle kept
                 pos = poslist[0]  # (a new bytes each time: pickle writes one shared twice otherwise)
                 pickled = once.get(pos) or once.setdefault(pos, dumps(poslist, 2))
-                yield word, 1, 1.0 * boost, _ONE + pickled
+                out.append((word, 1, 1.0 * boost, _ONE + pickled))
             else:
-                yield word, len(poslist), float(len(poslist)) * boost, self.encode(poslist)
+                out.append((word, len(poslist), float(len(poslist)) * boost, self.encode(poslist)))
+        return out
 
 
 _ONE = pack_uint(1)  # Positions.encode([p]) is _ONE + dumps([p], 2)
@@ -195,12 +205,24 @@ class CompoundFrequency(Frequency):
         if not isinstance(analyzer, CompoundTokenizer) or not isinstance(value, str) \
                 or not kwargs.get("tokenize", True):
             return super().word_values(value, analyzer, **kwargs)
-        counts: dict[str, int] = {}
-        get = counts.get
-        for word in compound_words(value):
-            counts[word] = get(word, 0) + 1
         boost = self.field_boost
-        return ((word, n, float(n) * boost, pack_uint(n)) for word, n in counts.items())
+        return ((word, n, float(n) * boost, pack_uint(n)) for word, n in _counts(value).items())
+
+    def postings(self, value: str, analyzer) -> list[tuple] | None:
+        """What ``FieldType.index`` yields for `value`, as one list (see SyllablePositions)."""
+        if not isinstance(analyzer, CompoundTokenizer):
+            return None
+        boost = self.field_boost
+        return [(word.encode("utf-8"), n, float(n) * boost, pack_uint(n)) for word, n in _counts(value).items()]
+
+
+def _counts(text: str) -> dict[str, int]:
+    """Each word of the compound stream of `text` → how often it comes."""
+    counts: dict[str, int] = {}
+    get = counts.get
+    for word in compound_words(text):
+        counts[word] = get(word, 0) + 1
+    return counts
 
 
 def accented_analyzer():

@@ -206,3 +206,22 @@ def test_the_compound_stream_posts_what_whooshs_frequency_format_posts():
         spans = [w for word, _, _ in compound_spans(text) for w in dict.fromkeys((word, fold(word)))]
         assert compound_words(text) == spans
     assert isinstance(build_schema()["body_word"].format, CompoundFrequency)
+
+
+def test_our_formats_give_whoosh_the_postings_its_index_method_would():
+    """FieldType.index (patched in backends/whoosh.py) takes our formats' postings lists:
+    the same (bytes, frequency, weight, value) as Whoosh's own index() over word_values."""
+    import search.backends.whoosh  # noqa: F401 - the patch
+    from whoosh.fields import FieldType
+
+    from search.backends.whoosh import _whoosh_field_index
+
+    schema = build_schema()
+    texts = _paragraphs()[:60] + ["", "Hà Nội\r\nΑΣ", *ODD_PARAGRAPHS]
+    for name in ("body", "body_fold", "body_word", "title_fold"):
+        field = schema[name]
+        assert field.format.postings("x", field.analyzer) is not None
+        for text in texts:
+            ours = field.index(text)
+            assert isinstance(ours, list) and ours == list(_whoosh_field_index(field, text)), (name, text[:80])
+    assert FieldType.index is not _whoosh_field_index

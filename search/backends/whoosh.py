@@ -9,7 +9,8 @@ Writing: a generation is a Whoosh index; an incremental run hard-links the live 
 (Whoosh never rewrites a segment file), applies the changes and commits; large changes are
 analysed (pyvi included) in worker processes by Whoosh's multiprocessing writer. Every
 writer gathers its postings by term (``termpool.py``) instead of sorting them one by one,
-and pickles its postings blocks at protocol 3 (``_dumps``).
+takes a text's postings from our formats as one list (``_field_index``), and pickles its
+postings blocks at protocol 3 (``_dumps``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.codec import whoosh3
 from whoosh.codec.whoosh3 import STORED_COLUMN, W3FieldWriter
+from whoosh.fields import FieldType
 from whoosh.filedb import structfile
 from whoosh.filedb.filestore import FileStorage
 from whoosh.writing import SegmentWriter
@@ -119,6 +121,20 @@ def _mapped_buffer_file(self, buf, name=None, onclose=None):
 
 
 structfile.BufferFile.__init__ = _mapped_buffer_file
+
+_whoosh_field_index = FieldType.index
+
+
+def _field_index(self, value, **kwargs):
+    """``FieldType.index``, the same postings: from a format that gives a whole text's at once
+    (``analysis.SyllablePositions``, ``analysis.CompoundFrequency``) as one list, instead of
+    a generator over its generator that encodes each word by a call."""
+    postings = getattr(self.format, "postings", None) if not kwargs and isinstance(value, str) else None
+    found = postings(value, self.analyzer) if postings is not None else None
+    return found if found is not None else _whoosh_field_index(self, value, **kwargs)
+
+
+FieldType.index = _field_index
 
 
 _segment_writer_init = SegmentWriter.__init__
