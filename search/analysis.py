@@ -7,9 +7,10 @@ Each text field is indexed three ways (see ``search/schema.py``):
 * ``folded``: the same syllables without any mark, đ→d ("tinh uy" finds "Tỉnh ủy").
 * ``compound``: the multi-syllable words pyvi finds, accented and folded ("bí_thư",
   "bi_thu"), so a query with diacritics boosts only the exact word and one without boosts
-  every spelling. pyvi is slow (about 450,000 characters a second): it runs at index time
-  only, inside the writer's worker processes. Queries never run pyvi: they look up
-  adjacent syllables joined with "_".
+  every spelling. pyvi's CRF model is run by our own tagger (``_PyviTagger``: CRFsuite's
+  labels, without CRFsuite's conversion of each feature), at index time only, inside the
+  writer's worker processes. Queries never run pyvi: they look up adjacent syllables
+  joined with "_".
 
 The syllable analysers keep exact character offsets into the stored text, so the
 highlighter can mark the original words, whatever form the query took.
@@ -20,9 +21,9 @@ from __future__ import annotations
 import re
 import string
 import struct
-from pickle import dumps
 from functools import lru_cache
 from pathlib import Path
+from pickle import dumps
 from typing import Iterator
 
 import numpy as np
@@ -298,14 +299,17 @@ class _PyviTagger:
 
     pyvi hands CRFsuite one dict of features per unit; CRFsuite then builds each attribute's
     name ("-1:word.lower():tỉnh") and looks it up: 0.54 s of its 0.59 s tagging 7,331 real
-    paragraphs, and making the dicts took 0.44 s more. Here a unit's word is looked up once, in a table of what the
-    model knows of it as the unit itself, the one before and the one after (2,438, 2,250 and
-    1,635 words of its 6,335 attributes); the true/false features add their weights where they
-    are true. A label's score is the same sum, in the same order, as CRFsuite's ("``state
-    += weight * 1.0``" over the attributes in pyvi's order; an attribute the model lacks adds
-    nothing, nor one that is false), and the Viterbi path is CRFsuite's, ties included (the
-    first label of equal score wins), so the labels are CRFsuite's: tests/test_analysis.py
-    compares them with ``tagger.tag`` on pyvi's own features."""
+    paragraphs, and making the dicts took 0.44 s more. Here each distinct unit is looked at
+    once (its row in the tables of what the model knows of a word as the unit itself, the one
+    before and the one after: 2,438, 2,250 and 1,635 words of its 6,335 attributes; its case;
+    whether it is a digit; its number among the syllables of pyvi's dictionary n-grams), and
+    a text's units are then scored together with numpy: the true/false features add their
+    weights where they are true. A label's score is the same sum, in the same order, as
+    CRFsuite's ("``state += weight * 1.0``" over the attributes in pyvi's order; an
+    attribute the model lacks adds nothing, nor one that is false), and the Viterbi path is
+    CRFsuite's, ties included (the first label of equal score wins), so the labels are
+    CRFsuite's: tests/test_analysis.py compares them with ``tagger.tag`` on pyvi's own
+    features."""
 
     def __init__(self, vi):
         data = Path(vi.model.modelfile.name).read_bytes()
