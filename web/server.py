@@ -30,6 +30,7 @@ bound, its own 431/413) are waitress's, and issue 13's tests hold the server to 
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import signal
 import socket
@@ -39,6 +40,9 @@ import time
 from typing import Callable
 
 from flask import Flask
+import waitress.server  # imported here, before a fork, once for every worker
+from waitress.channel import HTTPChannel
+from waitress.task import WSGITask
 
 from search.store import die_with_parent
 
@@ -72,13 +76,9 @@ def _warm() -> None:
 
 def _waitress(app: Flask, one_request: bool = False, **where) -> None:
     """Serve `app` with waitress; `one_request`: close each connection after its response."""
-    import logging
-
-    from waitress.server import create_server
-
     threading.Thread(target=_warm, name="vnsearch-warm", daemon=True).start()
     logging.basicConfig()  # waitress's warnings (e.g. its task queue) reach stderr, as waitress.serve does
-    server = create_server(app, threads=THREADS, ident="vnsearch", **where, **WAITRESS_LIMITS)
+    server = waitress.server.create_server(app, threads=THREADS, ident="vnsearch", **where, **WAITRESS_LIMITS)
     if one_request:
         server.channel_class = _one_request_channel()
         _take_when_free(server)
@@ -90,8 +90,6 @@ def _take_when_free(server) -> None:
     being answered, or a connection younger than ``FRESH_SECONDS`` whose request has not
     all come (it is about to be one). Waitress asks ``readable()`` before every wait on its
     sockets, and again when a response is done (its task wakes the loop)."""
-    from waitress.channel import HTTPChannel
-
     listening = server.readable
 
     def in_hand(channel: HTTPChannel, now: float) -> bool:
@@ -110,8 +108,6 @@ def _take_when_free(server) -> None:
 
 def _one_request_channel():
     """Waitress's channel whose every response ends the connection."""
-    from waitress.channel import HTTPChannel
-    from waitress.task import WSGITask
 
     class OneRequestTask(WSGITask):
         def build_response_header(self):
