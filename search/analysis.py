@@ -437,18 +437,13 @@ class _PyviTagger:
                 # CRFsuite's step: from B_W or from I_W, the first of two equal scores winning
                 to_b, to_b_from_i, to_i, to_i_from_i = b + bb, i + ib, b + bi, i + ii
                 if to_b < to_b_from_i:
-                    if to_i < to_i_from_i:
-                        back.append(3)
-                        b, i = to_b_from_i + sb, to_i_from_i + si
-                    else:
-                        back.append(1)
-                        b, i = to_b_from_i + sb, to_i + si
-                elif to_i < to_i_from_i:
-                    back.append(2)
-                    b, i = to_b + sb, to_i_from_i + si
+                    to_b, came = to_b_from_i, 1
                 else:
-                    back.append(0)
-                    b, i = to_b + sb, to_i + si
+                    came = 0
+                if to_i < to_i_from_i:
+                    to_i, came = to_i_from_i, came + 2
+                back.append(came)
+                b, i = to_b + sb, to_i + si
             label = b < i  # the last unit's label: I_W only if its score is higher
             labels = [label]
             for came in reversed(back):
