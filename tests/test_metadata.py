@@ -395,7 +395,7 @@ def test_province_names_are_found_as_the_whole_pattern_finds_them():
     texts = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
     texts += ["XHà Nội, Hà Nội_1 và _Hà Nội; 1Hà Giang,Hà Giang.TP Hồ Chí Minh", "Bình Định", "xx", ""]
     real = SHARED / "corpora" / "party_committee_subset.jsonl.gz"
-    if real.exists():
+    if real.exists():  # without ../shared, the seeds and the glued names alone
         with gzip.open(real, "rt", encoding="utf-8") as f:
             texts += [json.loads(line)["body"] for _, line in zip(range(200), f)]
     found = 0
@@ -403,4 +403,4 @@ def test_province_names_are_found_as_the_whole_pattern_finds_them():
         expected = [(m.span(), m["name"]) for m in name_pattern().finditer(text)]
         assert [(m.span(), m["name"]) for m in _names(text)] == expected, text[:100]
         found += len(expected)
-    assert found > 100
+    assert found > (100 if real.exists() else 5)
