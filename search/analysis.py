@@ -115,11 +115,27 @@ class SyllableAnalyzer(Analyzer):
         return out
 
 
-class SyllablePositions(Positions):
+class _WholeText:
+    """A format that makes a whole text's postings at once (``_values``: word, frequency,
+    weight, value bytes), when it is given its own kind of analyzer (``ANALYZER``)."""
+
+    ANALYZER: type
+
+    def postings(self, value: str, analyzer) -> list[tuple] | None:
+        """What ``FieldType.index`` yields for `value` (the words UTF-8 encoded), as one list;
+        None for an analyzer of another kind (``backends/whoosh.py`` then asks Whoosh)."""
+        if not isinstance(analyzer, self.ANALYZER):
+            return None
+        return [(word.encode("utf-8"), n, weight, v) for word, n, weight, v in self._values(value, analyzer)]
+
+
+class SyllablePositions(_WholeText, Positions):
     """Whoosh's Positions format (the same postings, byte for byte), its words and positions
     taken from :meth:`SyllableAnalyzer.positions` for a whole text, instead of a Token per
     syllable through a tokenizer and a filter (600 real articles indexed in 10.9 s instead
     of 12.1 s)."""
+
+    ANALYZER = SyllableAnalyzer
 
     def word_values(self, value, analyzer, **kwargs):
         if not isinstance(analyzer, SyllableAnalyzer) or not isinstance(value, str) \
@@ -127,13 +143,6 @@ class SyllablePositions(Positions):
             yield from super().word_values(value, analyzer, **kwargs)
             return
         yield from self._values(value, analyzer)
-
-    def postings(self, value: str, analyzer) -> list[tuple] | None:
-        """What ``FieldType.index`` yields for `value` (the words UTF-8 encoded), as one list;
-        None for an analyzer of another kind (``backends/whoosh.py`` then asks Whoosh)."""
-        if not isinstance(analyzer, SyllableAnalyzer):
-            return None
-        return [(word.encode("utf-8"), n, weight, v) for word, n, weight, v in self._values(value, analyzer)]
 
     def _values(self, value: str, analyzer) -> list[tuple[str, int, float, bytes]]:
         boost, once, out = self.field_boost, _ONE_POSITION, []
@@ -197,33 +206,26 @@ class CompoundTokenizer(Tokenizer):
                 yield t
 
 
-class CompoundFrequency(Frequency):
+class CompoundFrequency(_WholeText, Frequency):
     """Whoosh's Frequency format for the compound stream (the same postings, byte for byte),
     its words counted from :func:`compound_words` of a whole text at once, instead of a
     Token per word and form through Whoosh's token loop."""
+
+    ANALYZER = CompoundTokenizer
 
     def word_values(self, value, analyzer, **kwargs):
         if not isinstance(analyzer, CompoundTokenizer) or not isinstance(value, str) \
                 or not kwargs.get("tokenize", True):
             return super().word_values(value, analyzer, **kwargs)
+        return iter(self._values(value, analyzer))
+
+    def _values(self, value: str, analyzer) -> list[tuple[str, int, float, bytes]]:
+        counts: dict[str, int] = {}
+        get = counts.get
+        for word in compound_words(value):
+            counts[word] = get(word, 0) + 1
         boost = self.field_boost
-        return ((word, n, float(n) * boost, pack_uint(n)) for word, n in _counts(value).items())
-
-    def postings(self, value: str, analyzer) -> list[tuple] | None:
-        """What ``FieldType.index`` yields for `value`, as one list (see SyllablePositions)."""
-        if not isinstance(analyzer, CompoundTokenizer):
-            return None
-        boost = self.field_boost
-        return [(word.encode("utf-8"), n, float(n) * boost, pack_uint(n)) for word, n in _counts(value).items()]
-
-
-def _counts(text: str) -> dict[str, int]:
-    """Each word of the compound stream of `text` → how often it comes."""
-    counts: dict[str, int] = {}
-    get = counts.get
-    for word in compound_words(text):
-        counts[word] = get(word, 0) + 1
-    return counts
+        return [(word, n, float(n) * boost, pack_uint(n)) for word, n in counts.items()]
 
 
 def accented_analyzer():
@@ -344,14 +346,12 @@ class _PyviTagger:
             np.array([np.zeros(2)] + [weight(p + w) for w in words]) for p in prefixes)
         # pyvi's dictionary n-grams as numbers: each syllable in one of them has an id, a pair
         # of ids x, y is x * k + y, a triple (x * k + y) * k + z (units never hold a space)
-        grams = [g.split(" ") for g in (*vi.bi_grams, *vi.tri_grams)]
-        self.gram_id = {s: i for i, s in enumerate(sorted({s for g in grams for s in g}))}
-        k = self.k = len(self.gram_id)
-        ids = self.gram_id
-        self.bi_codes = np.unique([ids[x] * k + ids[y] for x, y in (g.split(" ") for g in vi.bi_grams
-                                                                      if len(g.split(" ")) == 2)])
-        self.tri_codes = np.unique([(ids[x] * k + ids[y]) * k + ids[z] for x, y, z in
-                                    (g.split(" ") for g in vi.tri_grams if len(g.split(" ")) == 3)])
+        bi = [g for g in (g.split(" ") for g in vi.bi_grams) if len(g) == 2]
+        tri = [g for g in (g.split(" ") for g in vi.tri_grams) if len(g) == 3]
+        ids = self.gram_id = {s: i for i, s in enumerate(sorted({s for g in (*bi, *tri) for s in g}))}
+        k = self.k = len(ids)
+        self.bi_codes = np.unique([ids[x] * k + ids[y] for x, y in bi])
+        self.tri_codes = np.unique([(ids[x] * k + ids[y]) * k + ids[z] for x, y, z in tri])
         self._forget_units()
 
     UNITS_KEPT = 100_000  # units whose features are kept (~15 MB): a text's are nearly all known
@@ -481,9 +481,15 @@ def _words(paragraphs: list[list[str]]) -> list[list[tuple[int, int]]]:
     return out
 
 
-def _segment(units: list[str]) -> list[tuple[int, int]]:
-    """pyvi word boundaries over `units`, as (first, last) unit index pairs."""
-    return _words([units])[0]
+def _compounds(paragraphs: list[list[str]]) -> Iterator[tuple[int, int, int, str]]:
+    """pyvi's multi-syllable words in paragraphs of units: (paragraph, first unit, last
+    unit, the units lower-cased and joined by "_")."""
+    for number, (units, words) in enumerate(zip(paragraphs, _words(paragraphs))):
+        low = None
+        for first, last in words:
+            if last > first:
+                low = low or [u.lower() for u in units]
+                yield number, first, last, "_".join(low[first:last + 1])
 
 
 def compound_spans(text: str) -> Iterator[tuple[str, int, int]]:
@@ -496,14 +502,10 @@ def compound_spans(text: str) -> Iterator[tuple[str, int, int]]:
         matches = list(_PYVI_UNITS.finditer(para.group()))
         if len(matches) >= 2:
             paragraphs.append((para.start(), matches))
-    if not paragraphs:
-        return
     units = [[m.group() for m in matches] for _, matches in paragraphs]
-    for (offset, matches), para_units, words in zip(paragraphs, units, _words(units)):
-        for first, last in words:
-            if last > first:
-                word = "_".join(u.lower() for u in para_units[first:last + 1])
-                yield word, offset + matches[first].start(), offset + matches[last].end()
+    for number, first, last, word in _compounds(units):
+        offset, matches = paragraphs[number]
+        yield word, offset + matches[first].start(), offset + matches[last].end()
 
 
 def compound_words(text: str) -> list[str]:
@@ -512,15 +514,11 @@ def compound_words(text: str) -> list[str]:
     canonical = canonical_tones(text)
     paragraphs = [units for para in canonical.split("\n") if len(units := _PYVI_UNITS.findall(para)) >= 2]
     out = []
-    for units, words in zip(paragraphs, _words(paragraphs)):
-        low = [u.lower() for u in units]
-        for first, last in words:
-            if last > first:
-                word = "_".join(low[first:last + 1])
-                out.append(word)
-                folded = fold(word)
-                if folded != word:
-                    out.append(folded)
+    for _, _, _, word in _compounds(paragraphs):
+        out.append(word)
+        folded = fold(word)
+        if folded != word:
+            out.append(folded)
     return out
 
 

@@ -79,7 +79,7 @@ def test_compound_words_are_pyvis_own_segmentation():
     (pinned): its words must be exactly those of ``ViTokenizer.tokenize``."""
     from pyvi import ViTokenizer
 
-    from search.analysis import _PYVI_UNITS, _segment
+    from search.analysis import _PYVI_UNITS, _words
     from search.text import canonical_tones
 
     paragraphs = _paragraphs()
@@ -87,7 +87,7 @@ def test_compound_words_are_pyvis_own_segmentation():
     for paragraph in paragraphs:
         text = canonical_tones(paragraph)
         units = [m.group() for m in _PYVI_UNITS.finditer(text)]
-        ours = ["_".join(units[first:last + 1]) for first, last in _segment(units)] if units else []
+        ours = ["_".join(units[first:last + 1]) for first, last in _words([units])[0]] if units else []
         assert ours == ViTokenizer.tokenize(text).split(), paragraph[:120]
 
 

@@ -39,8 +39,8 @@ import threading
 import time
 from typing import Callable
 
-from flask import Flask
 import waitress.server  # imported here, before a fork, once for every worker
+from flask import Flask
 from waitress.channel import HTTPChannel
 from waitress.task import WSGITask
 
@@ -80,7 +80,7 @@ def _waitress(app: Flask, one_request: bool = False, **where) -> None:
     logging.basicConfig()  # waitress's warnings (e.g. its task queue) reach stderr, as waitress.serve does
     server = waitress.server.create_server(app, threads=THREADS, ident="vnsearch", **where, **WAITRESS_LIMITS)
     if one_request:
-        server.channel_class = _one_request_channel()
+        server.channel_class = OneRequestChannel
         _take_when_free(server)
     server.run()
 
@@ -106,18 +106,18 @@ def _take_when_free(server) -> None:
     server.readable = readable
 
 
-def _one_request_channel():
+class OneRequestTask(WSGITask):
+    """Waitress's task, its response ending the connection."""
+
+    def build_response_header(self):
+        self.set_close_on_finish()  # before the headers: it adds "Connection: close"
+        return super().build_response_header()
+
+
+class OneRequestChannel(HTTPChannel):
     """Waitress's channel whose every response ends the connection."""
 
-    class OneRequestTask(WSGITask):
-        def build_response_header(self):
-            self.set_close_on_finish()  # before the headers: it adds "Connection: close"
-            return super().build_response_header()
-
-    class OneRequestChannel(HTTPChannel):
-        task_class = OneRequestTask
-
-    return OneRequestChannel
+    task_class = OneRequestTask
 
 
 def serve(make_app: Callable[[], Flask], host: str, port: int, workers: int = 1,

@@ -129,9 +129,11 @@ def _field_index(self, value, **kwargs):
     """``FieldType.index``, the same postings: from a format that gives a whole text's at once
     (``analysis.SyllablePositions``, ``analysis.CompoundFrequency``) as one list, instead of
     a generator over its generator that encodes each word by a call."""
-    postings = getattr(self.format, "postings", None) if not kwargs and isinstance(value, str) else None
-    found = postings(value, self.analyzer) if postings is not None else None
-    return found if found is not None else _whoosh_field_index(self, value, **kwargs)
+    if not kwargs and isinstance(value, str) and hasattr(self.format, "postings"):
+        found = self.format.postings(value, self.analyzer)
+        if found is not None:
+            return found
+    return _whoosh_field_index(self, value, **kwargs)
 
 
 FieldType.index = _field_index
