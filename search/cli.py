@@ -7,6 +7,7 @@ option, ``click.BadParameter``/``UsageError``: exit 2), never a traceback; so do
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -226,6 +227,8 @@ def serve(host: str, port: int, index_dir: Path, backend: str | None, dev: bool,
     index = app.extensions[EXTENSION]
     try:  # open it now, to say at once what is wrong (and for workers to inherit)
         forkable, warning = getattr(index.backend, "forkable", False), None
+        if app.config["GC_FREEZE"]:
+            gc.freeze()  # as web.live_index does after opening: the collector leaves the index alone
     except VnsearchError as e:
         forkable, warning = False, f"warning: {e} (pages answer 503 until then)"
     if dev:

@@ -127,3 +127,16 @@ def test_the_dictionary_holds_each_line_of_pyvis_word_list_as_one_word():
     assert all(is_word(w) for w in accented) and all(is_word(w, accented=False) for w in folded)
     assert is_word(("tỉnh", "uỷ")) and is_word(("tinh", "uy"), accented=False)
     assert not is_word(("tỉnh",)) and not is_word(("uỷ", "tỉnh")) and not is_word(("tinh", "uy"))
+
+
+def test_an_accented_lookup_does_not_fold_the_dictionary():
+    """The folded set is built only when a folded word is looked up (a server's first query
+    with diacritics does not wait for it)."""
+    from search import lexicon
+
+    lexicon._accented.cache_clear()
+    lexicon._folded.cache_clear()
+    assert lexicon.is_word(("bí", "thư"))
+    assert lexicon._folded.cache_info().currsize == 0
+    assert lexicon.is_word(("bi", "thu"), accented=False)
+    assert lexicon._folded.cache_info().currsize == 1

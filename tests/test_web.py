@@ -543,3 +543,48 @@ def test_server_error_is_500_in_style_without_traceback(shared_seed_index):
     assert r.headers["Content-Security-Policy"].startswith("default-src 'self'")
     api = client.get("/api/boom")
     assert (api.status_code, api.get_json()) == (500, {"error": "internal error"})
+
+
+def test_compiled_templates_are_kept_between_starts(tmp_path, monkeypatch):
+    """A second app (a server started again) loads the pages Jinja compiled for the first
+    from the template cache instead of compiling them again."""
+    import jinja2
+
+    cache = tmp_path / "templates"
+    cache.mkdir()
+    first = create_app({"INDEX_DIR": str(tmp_path / "index"), "TEMPLATE_CACHE": str(cache)})
+    names = first.jinja_env.list_templates()
+    for name in names:
+        first.jinja_env.get_template(name)
+    assert len(list(cache.iterdir())) == len(names)
+
+    def compile_again(*args, **kwargs):
+        raise AssertionError("compiled again")
+
+    monkeypatch.setattr(jinja2.Environment, "compile", compile_again)
+    second = create_app({"INDEX_DIR": str(tmp_path / "index"), "TEMPLATE_CACHE": str(cache)})
+    for name in names:
+        second.jinja_env.get_template(name)
+    assert second.test_client().get("/").status_code == 503  # no index yet: the page says so
+
+
+@pytest.mark.parametrize("damage", ["unwritable", "garbage"])
+def test_a_template_cache_that_fails_is_no_cache(tmp_path, seed_index, damage):
+    """Pages render as without a cache when its folder cannot be written, or when what it
+    holds is not a compiled template."""
+    cache = tmp_path / "templates"
+    if damage == "unwritable":
+        cache.write_text("a file where the folder should be")
+    else:
+        cache.mkdir()
+        create_app({"INDEX_DIR": str(seed_index), "TEMPLATE_CACHE": str(cache)}).jinja_env.get_template("search.html")
+        for stored in cache.iterdir():
+            stored.write_bytes(b"\x00not bytecode")
+    app = create_app({"INDEX_DIR": str(seed_index), "TEMPLATE_CACHE": str(cache)})
+    page = app.test_client().get("/search?q=bí thư")
+    assert page.status_code == 200 and "Điện Biên" in page.get_data(as_text=True)
+
+
+def test_the_template_cache_can_be_turned_off(tmp_path):
+    assert create_app({"INDEX_DIR": str(tmp_path), "TEMPLATE_CACHE": False}).jinja_env.bytecode_cache is None
+    assert create_app({"INDEX_DIR": str(tmp_path)}).jinja_env.bytecode_cache is not None
