@@ -4,9 +4,9 @@ The highlighter runs without pyvi's tagger (queries never run pyvi), but pyvi sh
 dictionary as a plain list (``pyvi/models/words.txt``, about 25,000 words of two or more
 syllables). It is read once, lower-cased, and kept as two sets of words spelled with single
 spaces ("tỉnh uỷ"), one accented and one folded, each built on its first use (a server
-warms both once it listens: ``web.server``). It is
-written in our canonical tone style already ("tỉnh uỷ", "hoà": tests/test_highlight.py
-checks it), so a query's or a text's syllables in canonical tones look it up directly.
+reads both once it listens: ``web.server``). It is written in our canonical tone style
+already ("tỉnh uỷ", "hoà": tests/test_highlight.py checks it), so a query's or a text's
+syllables in canonical tones look it up directly.
 """
 
 from __future__ import annotations

@@ -339,3 +339,23 @@ def test_one_process_serves_with_the_collector_frozen_over_the_open_index(monkey
     result = CliRunner().invoke(cli, ["serve", "--index", str(seed_index), "--workers", "1"])
     assert result.exit_code == 0, result.output
     assert frozen == [True]
+
+
+def test_a_warm_up_that_fails_is_one_line_and_the_server_goes_on(monkeypatch, seed_index, caplog):
+    import gc
+
+    from search import lexicon
+    from web import create_app
+    from web.server import _warm
+
+    def missing():
+        raise FileNotFoundError("pyvi/models/words.txt")
+
+    monkeypatch.setattr(lexicon, "words", missing)
+    app = create_app({"INDEX_DIR": str(seed_index), "TEMPLATE_CACHE": False})
+    try:
+        _warm(app)
+    finally:
+        gc.unfreeze()
+    assert [r.getMessage() for r in caplog.records] == [
+        "vnsearch: warming up stopped: FileNotFoundError: pyvi/models/words.txt"]

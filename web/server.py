@@ -73,13 +73,15 @@ def _warm(app: Flask) -> None:
     from search import lexicon
     from search.gazetteer import gazetteer
 
-    lexicon.words()
-    gazetteer()
-    for name in app.jinja_env.list_templates():
-        app.jinja_env.get_template(name)
-    import rapidfuzz.distance  # noqa: F401
-    import rapidfuzz.process  # noqa: F401
-
+    try:
+        lexicon.words()
+        gazetteer()
+        for name in app.jinja_env.list_templates():
+            app.jinja_env.get_template(name)
+        import rapidfuzz.distance  # noqa: F401
+        import rapidfuzz.process  # noqa: F401
+    except Exception as e:  # noqa: BLE001 - the request that needs it meets it and reports it
+        logging.getLogger("vnsearch").warning("vnsearch: warming up stopped: %s: %s", type(e).__name__, e)
     if app.config.get("GC_FREEZE"):
         gc.freeze()
 
