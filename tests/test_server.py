@@ -359,3 +359,16 @@ def test_a_warm_up_that_fails_is_one_line_and_the_server_goes_on(monkeypatch, se
         gc.unfreeze()
     assert [r.getMessage() for r in caplog.records] == [
         "vnsearch: warming up stopped: FileNotFoundError: pyvi/models/words.txt"]
+
+
+def test_the_warm_up_without_an_app_reads_the_searches_part_only():
+    """As bench/query_latency.py calls it: the dictionary and the tables, no freezing."""
+    import gc
+
+    from search import lexicon
+    from web.server import _warm
+
+    lexicon._accented.cache_clear()
+    gc.unfreeze()
+    _warm()
+    assert lexicon._accented.cache_info().currsize == 1 and gc.get_freeze_count() == 0

@@ -62,27 +62,28 @@ def bind(host: str, port: int) -> socket.socket:
     return socket.create_server((host, port), family=family, backlog=1024)
 
 
-def _warm(app: Flask) -> None:
+def _warm(app: Flask | None = None) -> None:
     """Read what the first requests would otherwise read, once the server listens: pyvi's
     dictionary, which the highlighter looks words up in (its two sets, 35 ms); the
-    reference tables the filter boxes list (15 ms); the page templates (3 ms from
+    reference tables the filter boxes list (15 ms); `app`'s page templates (3 ms from
     ``web.TemplateCache``, 90 ms to compile without it); rapidfuzz, which "did you mean"
     measures with. It runs beside the first requests (waiting for the server to be idle
     instead made the queries right after a start slower: each then read its own part).
-    Then the collector leaves all of it alone, as it does the open index (``web.live_index``)."""
+    Then the collector leaves all of it alone, as it does the open index (``web.live_index``).
+    Without an app (``bench/query_latency.py``), only the searches' part, and no freezing."""
     from search import lexicon
     from search.gazetteer import gazetteer
 
     try:
         lexicon.words()
         gazetteer()
-        for name in app.jinja_env.list_templates():
+        for name in app.jinja_env.list_templates() if app else ():
             app.jinja_env.get_template(name)
         import rapidfuzz.distance  # noqa: F401
         import rapidfuzz.process  # noqa: F401
     except Exception as e:  # noqa: BLE001 - the request that needs it meets it and reports it
         logging.getLogger("vnsearch").warning("vnsearch: warming up stopped: %s: %s", type(e).__name__, e)
-    if app.config.get("GC_FREEZE"):
+    if app and app.config.get("GC_FREEZE"):
         gc.freeze()
 
 
