@@ -117,14 +117,24 @@ class SyllableAnalyzer(Analyzer):
 
 class _WholeText:
     """A format that makes a whole text's postings at once (``_values``: word, frequency,
-    weight, value bytes), when it is given its own kind of analyzer (``ANALYZER``)."""
+    weight, value bytes), when it is given a text to tokenize from the start with its own
+    kind of analyzer (``ANALYZER``); anything else goes to Whoosh's format."""
 
     ANALYZER: type
 
+    def _takes(self, value, analyzer, kwargs: dict) -> bool:
+        return isinstance(analyzer, self.ANALYZER) and isinstance(value, str) \
+            and kwargs.get("tokenize", True) and not kwargs.get("start_pos", 0)
+
+    def word_values(self, value, analyzer, **kwargs):
+        if not self._takes(value, analyzer, kwargs):
+            return super().word_values(value, analyzer, **kwargs)
+        return iter(self._values(value, analyzer))
+
     def postings(self, value: str, analyzer) -> list[tuple] | None:
         """What ``FieldType.index`` yields for `value` (the words UTF-8 encoded), as one list;
-        None for an analyzer of another kind (``backends/whoosh.py`` then asks Whoosh)."""
-        if not isinstance(analyzer, self.ANALYZER):
+        None when Whoosh's format is to make them (``backends/whoosh.py`` then asks Whoosh)."""
+        if not self._takes(value, analyzer, {}):
             return None
         return [(word.encode("utf-8"), n, weight, v) for word, n, weight, v in self._values(value, analyzer)]
 
@@ -136,13 +146,6 @@ class SyllablePositions(_WholeText, Positions):
     of 12.1 s)."""
 
     ANALYZER = SyllableAnalyzer
-
-    def word_values(self, value, analyzer, **kwargs):
-        if not isinstance(analyzer, SyllableAnalyzer) or not isinstance(value, str) \
-                or not kwargs.get("tokenize", True) or kwargs.get("start_pos", 0):
-            yield from super().word_values(value, analyzer, **kwargs)
-            return
-        yield from self._values(value, analyzer)
 
     def _values(self, value: str, analyzer) -> list[tuple[str, int, float, bytes]]:
         boost, once, out = self.field_boost, _ONE_POSITION, []
@@ -194,8 +197,7 @@ class CompoundTokenizer(Tokenizer):
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         words = compound_spans(value) if tokenize else [(value, 0, len(value))]
         for pos, (word, start, end) in enumerate(words):
-            folded = fold(word)
-            for form in (word, folded) if folded != word else (word,):
+            for form in _forms(word):
                 t.text = form
                 t.boost = 1.0
                 t.stopped = False
@@ -212,12 +214,6 @@ class CompoundFrequency(_WholeText, Frequency):
     Token per word and form through Whoosh's token loop."""
 
     ANALYZER = CompoundTokenizer
-
-    def word_values(self, value, analyzer, **kwargs):
-        if not isinstance(analyzer, CompoundTokenizer) or not isinstance(value, str) \
-                or not kwargs.get("tokenize", True):
-            return super().word_values(value, analyzer, **kwargs)
-        return iter(self._values(value, analyzer))
 
     def _values(self, value: str, analyzer) -> list[tuple[str, int, float, bytes]]:
         counts: dict[str, int] = {}
@@ -513,13 +509,13 @@ def compound_words(text: str) -> list[str]:
     (the words of :func:`compound_spans`, without their offsets)."""
     canonical = canonical_tones(text)
     paragraphs = [units for para in canonical.split("\n") if len(units := _PYVI_UNITS.findall(para)) >= 2]
-    out = []
-    for _, _, _, word in _compounds(paragraphs):
-        out.append(word)
-        folded = fold(word)
-        if folded != word:
-            out.append(folded)
-    return out
+    return [form for _, _, _, word in _compounds(paragraphs) for form in _forms(word)]
+
+
+def _forms(word: str) -> tuple[str, ...]:
+    """A compound word's forms in the stream: accented, then folded when different."""
+    folded = fold(word)
+    return (word, folded) if folded != word else (word,)
 
 
 def query_forms(token: str) -> tuple[str, str]:

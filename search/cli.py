@@ -7,7 +7,6 @@ option, ``click.BadParameter``/``UsageError``: exit 2), never a traceback; so do
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import sys
@@ -219,7 +218,7 @@ def search_command(query, index_dir, backend, date_from, date_to, sort, page, si
               help="Server processes (pre-forked, each with its own view of the index; 1: a single process).")
 def serve(host: str, port: int, index_dir: Path, backend: str | None, dev: bool, workers: int):
     """Serve the web interface and the JSON API."""
-    from web import EXTENSION, create_app
+    from web import EXTENSION, create_app, freeze_long_lived
     from web import server
 
     location = str(backend or index_dir)
@@ -227,8 +226,7 @@ def serve(host: str, port: int, index_dir: Path, backend: str | None, dev: bool,
     index = app.extensions[EXTENSION]
     try:  # open it now, to say at once what is wrong (and for workers to inherit)
         forkable, warning = getattr(index.backend, "forkable", False), None
-        if app.config["GC_FREEZE"]:
-            gc.freeze()  # as web.live_index does after opening: the collector leaves the index alone
+        freeze_long_lived(app)
     except VnsearchError as e:
         forkable, warning = False, f"warning: {e} (pages answer 503 until then)"
     if dev:

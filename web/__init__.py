@@ -18,24 +18,29 @@ from search.query import Index
 
 from .limits import WAITRESS_LIMITS
 
-__all__ = ["create_app", "live_index", "path_for", "EXTENSION", "WAITRESS_LIMITS"]
+__all__ = ["create_app", "live_index", "freeze_long_lived", "path_for", "EXTENSION", "WAITRESS_LIMITS"]
 
 EXTENSION = "vnsearch.index"
 
 
-def live_index(app: Flask) -> Index:
-    """The app's Index, refreshed when the live data changed.
+def freeze_long_lived(app: Flask) -> None:
+    """Freeze the collector's view of what is alive now (GC_FREEZE, on by default): called
+    once the index is (re)opened and once the server has read what its first requests need.
+    An open index is hundreds of thousands of long-lived objects, and scanning them again and
+    again puts 30 ms pauses into queries."""
+    if app.config["GC_FREEZE"]:
+        gc.freeze()
 
-    After (re)opening, the server freezes the collector's view of what is alive (GC_FREEZE,
-    on by default): an open index is hundreds of thousands of long-lived objects, and
-    scanning them again and again puts 30 ms pauses into queries."""
+
+def live_index(app: Flask) -> Index:
+    """The app's Index, refreshed when the live data changed (then ``freeze_long_lived``)."""
     index: Index = app.extensions[EXTENSION]
     try:
         reopened = index.refresh()
     except (IndexMissing, StaleIndex, IndexDamaged, BackendUnavailable, OSError):
         return index  # the request reports it (503) when it uses the index
-    if reopened and app.config["GC_FREEZE"]:
-        gc.freeze()
+    if reopened:
+        freeze_long_lived(app)
     return index
 
 

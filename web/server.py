@@ -46,6 +46,7 @@ from waitress.task import WSGITask
 
 from search.store import die_with_parent
 
+from . import freeze_long_lived
 from .limits import WAITRESS_LIMITS
 
 __all__ = ["serve", "bind"]
@@ -69,7 +70,7 @@ def _warm(app: Flask | None = None) -> None:
     ``web.TemplateCache``, 90 ms to compile without it); rapidfuzz, which "did you mean"
     measures with. It runs beside the first requests (waiting for the server to be idle
     instead made the queries right after a start slower: each then read its own part).
-    Then the collector leaves all of it alone, as it does the open index (``web.live_index``).
+    Then the collector leaves all of it alone, as it does the open index (``web.freeze_long_lived``).
     Without an app (``bench/query_latency.py``), only the searches' part, and no freezing."""
     from search import lexicon
     from search.gazetteer import gazetteer
@@ -83,8 +84,8 @@ def _warm(app: Flask | None = None) -> None:
         import rapidfuzz.process  # noqa: F401
     except Exception as e:  # noqa: BLE001 - the request that needs it meets it and reports it
         logging.getLogger("vnsearch").warning("vnsearch: warming up stopped: %s: %s", type(e).__name__, e)
-    if app and app.config.get("GC_FREEZE"):
-        gc.freeze()
+    if app:
+        freeze_long_lived(app)
 
 
 def _waitress(app: Flask, one_request: bool = False, **where) -> None:
@@ -155,7 +156,7 @@ def serve(make_app: Callable[[], Flask], host: str, port: int, workers: int = 1,
         # the parent's handler (inherited) would leave that child serving.
         signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         pid = os.fork()
-        if pid == 0:  # the worker: its own app and Index, opened after the fork
+        if pid == 0:  # the worker: the parent's app (and its open index, if forkable)
             code = 1
             try:
                 for s in STOP_SIGNALS:
