@@ -30,7 +30,8 @@ def hits(index: Index, request: SearchRequest, limit: int = EXPORT_MAX) -> Itera
     `limit`, in its order, without snippets."""
     page, given = 1, 0
     while given < limit:
-        result = index.search(replace(request, page=page, size=EXPORT_PAGE, snippets=False, histogram=False))
+        result = index.search(replace(request, page=page, size=EXPORT_PAGE, snippets=False, histogram=False,
+                                      facets=False))
         chosen = result.hits[:limit - given]
         yield from chosen
         given += len(chosen)

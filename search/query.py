@@ -65,6 +65,7 @@ class SearchRequest:
     autocorrect: bool = True  # show a corrected query's results when the typed one finds none
     histogram: bool = False  # count the results by month too (SearchResult.histogram)
     snippets: bool = True  # highlight the hits (exports and feeds of titles need none)
+    facets: bool = True  # count every facet's values (False: SearchResult.facets empty, undated 0)
 
 
 @lru_cache(maxsize=None)
@@ -349,7 +350,8 @@ class Index:
         for name in dated_facets:  # so that its "Không rõ" can be chosen with a range
             counted[name] = replace(counted[name], undated=True)
         sort = "newest" if parsed.empty and request.sort == "relevance" else request.sort
-        spec = SearchSpec(parsed, querylang.require_all(parsed), allowed, facets=counted, sort=sort,
+        spec = SearchSpec(parsed, querylang.require_all(parsed), allowed,
+                          facets=counted if request.facets else {}, sort=sort,
                           offset=(request.page - 1) * request.size, limit=request.size,
                           histogram=replace(allowed, undated=True) if request.histogram else None)
         found, relaxed = _run(backend, spec)
@@ -373,7 +375,7 @@ class Index:
         marker = Marker(*querylang.highlight_terms(parsed))
         hits = [_hit(m.doc, m.score, marker, request.snippets) for m in found.hits]
         facets = {name: _facet_values(name, found.facets.get(name, {}), filters.get(name, []))
-                  for name in FACETS}
+                  for name in FACETS if request.facets}
         took = round((time.perf_counter() - started) * 1000, 2)
         return SearchResult(request.q, found.total, request.page, request.size, took, hits, facets,
                             suggestion, corrected, loose, exact_total if loose else found.total, undated, filters,

@@ -189,6 +189,18 @@ def test_empty_query_browses_newest_first(shared_seed_index):
     assert [h.date for h in result.hits] == ["2024-04-08", "2023-04-07", "2023-02-27", "2022-12-09", "2020-06-29"]
 
 
+@pytest.mark.parametrize("request_", [SearchRequest(), SearchRequest(q="tinh uy", filters={"province": ["Điện Biên"]}),
+                                      SearchRequest(q="hội nghị", sort="oldest", size=2)])
+def test_a_search_without_facets_finds_the_same_and_counts_nothing(shared_seed_index, request_):
+    """What exports and /healthz ask: the same hits and total, no facet counted."""
+    from dataclasses import replace
+
+    counted = search(shared_seed_index, request_)
+    bare = search(shared_seed_index, replace(request_, facets=False))
+    assert counted.facets and bare.facets == {}
+    assert (ids(bare), bare.total, bare.exact) == (ids(counted), counted.total, counted.exact)
+
+
 def test_sort_and_paging(shared_seed_index):
     oldest = search(shared_seed_index, SearchRequest(sort="oldest", size=2, page=1))
     assert [h.date for h in oldest.hits] == ["2020-06-29", "2022-12-09"]

@@ -517,7 +517,7 @@ def healthz():
     try:
         index = _index()
         health = index.health()
-        index.search(SearchRequest(size=1))  # the index answers, not only opens
+        index.search(SearchRequest(size=1, facets=False, snippets=False))  # it answers, not only opens
     except BackendUnavailable as e:
         return jsonify(status="unavailable", error=str(e)), 503
     except (IndexMissing, StaleIndex) as e:
