@@ -12,7 +12,8 @@ generation's files alive after a reindex. Every worker refreshes its index per r
 one process does, so a reindex is seen by all, and the generation's memory-mapped arrays are
 shared through the page cache. The parent only watches: a worker that dies is started again
 (opening the index itself); SIGTERM or SIGINT stops them all; a parent killed with -9 takes
-them with it (PR_SET_PDEATHSIG).
+them with it (PR_SET_PDEATHSIG). Each process answers its first request (a readiness check)
+alone, then reads what the next ones need in the background (``_warm_after_first_answer``).
 
 With several workers, a worker takes one request at a time, as gunicorn's sync workers do:
 every response ends its connection (``Connection: close``), and a worker accepts a new
@@ -72,9 +73,9 @@ def _warm(app: Flask | None = None) -> None:
     ``web.TemplateCache``, 90 ms to compile without it); rapidfuzz, which "did you mean"
     measures with. It runs beside the requests after the first one (waiting for the server
     to be idle instead made the queries right after a start slower: each then read its own
-    part).
-    Then the collector leaves all of it alone, as it does the open index (``web.freeze_long_lived``).
-    Without an app (``bench/query_latency.py``), only the searches' part, and no freezing."""
+    part). Then the collector leaves all of it alone, as it does the open index
+    (``web.freeze_long_lived``). Without an app (``bench/query_latency.py``), only the
+    searches' part, and no freezing."""
     from search import lexicon
     from search.gazetteer import gazetteer
 
