@@ -346,12 +346,13 @@ class Index:
         want_undated = any(UNKNOWN in filters.get(name, ()) for name in dated_facets)
         allowed = Filters({k: tuple(v) for k, v in filters.items()},
                           _day_number(request.date_from), _day_number(request.date_to), undated=want_undated)
-        counted = {name: allowed.without(name) for name in FACETS}
-        for name in dated_facets:  # so that its "Không rõ" can be chosen with a range
-            counted[name] = replace(counted[name], undated=True)
+        counted: dict[str, Filters] = {}  # facet → the filters it is counted under (the other facets'), when asked
+        if request.facets:
+            counted = {name: allowed.without(name) for name in FACETS}
+            for name in dated_facets:  # so that its "Không rõ" can be chosen with a range
+                counted[name] = replace(counted[name], undated=True)
         sort = "newest" if parsed.empty and request.sort == "relevance" else request.sort
-        spec = SearchSpec(parsed, querylang.require_all(parsed), allowed,
-                          facets=counted if request.facets else {}, sort=sort,
+        spec = SearchSpec(parsed, querylang.require_all(parsed), allowed, facets=counted, sort=sort,
                           offset=(request.page - 1) * request.size, limit=request.size,
                           histogram=replace(allowed, undated=True) if request.histogram else None)
         found, relaxed = _run(backend, spec)
@@ -375,7 +376,7 @@ class Index:
         marker = Marker(*querylang.highlight_terms(parsed))
         hits = [_hit(m.doc, m.score, marker, request.snippets) for m in found.hits]
         facets = {name: _facet_values(name, found.facets.get(name, {}), filters.get(name, []))
-                  for name in FACETS if request.facets}
+                  for name in counted}
         took = round((time.perf_counter() - started) * 1000, 2)
         return SearchResult(request.q, found.total, request.page, request.size, took, hits, facets,
                             suggestion, corrected, loose, exact_total if loose else found.total, undated, filters,
