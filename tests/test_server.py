@@ -386,13 +386,22 @@ def _in_thread(app):
 
     server = waitress.server.create_server(app, host="127.0.0.1", port=0, threads=2)
     web_server._warm_after_first_answer(server, app)
-    thread = threading.Thread(target=server.run, daemon=True)
+    stop = threading.Event()
+
+    def run() -> None:  # waitress's loop (server.run), a pass at a time, until told to stop
+        while not stop.is_set():
+            server.asyncore.loop(timeout=0.05, map=server._map, count=1)
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
         yield server, server.effective_port
     finally:
-        server.close()
+        stop.set()
         thread.join(10)
+        for dispatcher in list(server._map.values()):  # the server, its trigger, its connections
+            dispatcher.close()  # once the loop is done with them (closing them under it: EBADF)
+        server.task_dispatcher.shutdown()
 
 
 def test_the_warm_up_starts_once_the_first_request_is_answered(monkeypatch):
